@@ -1,0 +1,1 @@
+"""Generates the logistics-tracking CloudFormation template with troposphere and awacs."""
