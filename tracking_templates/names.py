@@ -38,3 +38,8 @@ FUNCTION_CODE_KEY_PARAMS = {
     "tracking": Params.CODE_KEY,
     "notifier": Params.NOTIFIER_CODE_KEY,
 }
+
+# The Lambda runtime and architecture both functions run on; the package script bundles
+# dependency wheels built for exactly this pair.
+LAMBDA_RUNTIME = "python3.13"
+LAMBDA_ARCHITECTURE = "arm64"
