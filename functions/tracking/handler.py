@@ -1,0 +1,126 @@
+"""The tracking API Lambda: API Gateway REST proxy events in, JSON answers out (Handler `handler.main`).
+
+This module only translates HTTP to domain calls and back; what a valid update is, how it is
+stored and how pages are tokenised live in the `tracking_api` package. Every error is raised
+and turned into an answer in one place (the exception handlers below).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+
+from tracking_api import aws, env, flags, jsonio, pagination, validation
+from tracking_api.errors import InvalidRequest
+from tracking_api.observability import logger, metrics, tracer
+from tracking_api.storage import TrackingStore
+
+STORED = "TrackingUpdateStored"
+STORE_FAILED = "TrackingUpdateFailed"
+QUERY_OK = "StatusQuerySuccess"
+QUERY_FAILED = "StatusQueryFailed"
+UNHANDLED = "UnhandledException"
+INTERNAL_ERROR = "Internal server error"
+
+app = APIGatewayRestResolver(serializer=jsonio.dumps)
+
+
+def _store() -> TrackingStore:
+    return TrackingStore(
+        aws.client("dynamodb"),
+        table_name=os.environ[env.TABLE_NAME],
+        environment=os.environ.get(env.ENVIRONMENT, ""),
+    )
+
+
+def _feature_flags() -> dict[str, bool]:
+    current = flags.load(os.environ.get(env.FEATURE_FLAGS_PARAM))
+    logger.debug("Feature flags", extra={"feature_flags": current})
+    return current
+
+
+def _request_text() -> str | None:
+    """The request body as text (API Gateway base64-encodes it for binary media types)."""
+    event = app.current_event
+    body = event.body
+    if body is None or not event.is_base64_encoded:
+        return body
+    try:
+        return base64.b64decode(body, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise InvalidRequest("Request body is not valid base64-encoded UTF-8") from None
+
+
+def _count(name: str) -> None:
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+
+
+@app.post("/track")
+@tracer.capture_method(capture_response=False)
+def track() -> dict[str, Any]:
+    """Store one tracking update."""
+    update = validation.parse_tracking_update(_request_text())
+    _feature_flags()
+    try:
+        timestamp = _store().put_update(update)
+    except Exception:
+        _count(STORE_FAILED)
+        raise
+    _count(STORED)
+    logger.info("Tracking update stored", extra={"tracking_id": update.tracking_id, "timestamp": timestamp})
+    return {"message": "Tracking update stored", "tracking_id": update.tracking_id, "timestamp": timestamp}
+
+
+@app.get("/status")
+@tracer.capture_method(capture_response=False)
+def status() -> dict[str, Any]:
+    """A page of one shipment's updates, newest first."""
+    query = validation.parse_status_query(app.current_event.query_string_parameters)
+    _feature_flags()
+    try:
+        page = _store().query_updates(query.tracking_id, query.limit, query.start_key)
+    except Exception:
+        _count(QUERY_FAILED)
+        raise
+    _count(QUERY_OK)
+    body: dict[str, Any] = {"tracking_id": query.tracking_id, "updates": page.items, "count": len(page.items)}
+    if page.last_key is not None:
+        body["next_key"] = pagination.encode(page.last_key["tracking_id"], int(page.last_key["timestamp"]))
+    return body
+
+
+def _error(status_code: int, message: str) -> Response:
+    return Response(status_code=status_code, content_type=content_types.APPLICATION_JSON, body={"error": message})
+
+
+@app.exception_handler(InvalidRequest)
+def _invalid_request(exc: InvalidRequest) -> Response:
+    logger.info("Request rejected", extra={"reason": exc.message})
+    return _error(400, exc.message)
+
+
+@app.not_found
+def _not_found(_: Exception) -> Response:
+    return _error(404, "Not found")
+
+
+@app.exception_handler(Exception)
+def _internal_error(exc: Exception) -> Response:
+    # The detail (and the correlation id) goes to the log; the client learns nothing internal.
+    logger.exception("Unhandled exception")
+    _count(UNHANDLED)
+    return _error(500, INTERNAL_ERROR)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def main(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Lambda entry point: resolve the API Gateway event to a route."""
+    return app.resolve(event, context)

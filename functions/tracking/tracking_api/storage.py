@@ -1,0 +1,120 @@
+"""The tracking table: store an update without ever overwriting one, read a shipment's updates.
+
+Items are keyed by (tracking_id, timestamp in epoch ms). Two updates of one shipment in the
+same millisecond would share a key, so every put is conditional on the key being free and,
+when it is taken, moves to the next millisecond (a bounded number of times). In the normal
+case that is exactly one PutItem per update.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from . import clock
+from .errors import StorageError
+from .validation import TrackingUpdate
+
+if TYPE_CHECKING:
+    from botocore.client import BaseClient
+
+# Enough for a burst of same-millisecond updates of one shipment; past it something is wrong.
+MAX_PUT_ATTEMPTS = 64
+_KEY_IS_FREE = "attribute_not_exists(tracking_id)"
+
+
+@dataclass(frozen=True)
+class UpdatesPage:
+    """One page of a shipment's updates, newest first, and where the next page starts."""
+
+    items: list[dict[str, Any]]
+    last_key: dict[str, Any] | None
+
+
+def _serializer() -> Any:
+    from boto3.dynamodb.types import TypeSerializer
+
+    return TypeSerializer()
+
+
+def _deserializer() -> Any:
+    from boto3.dynamodb.types import TypeDeserializer
+
+    return TypeDeserializer()
+
+
+def _iso_utc(timestamp_ms: int) -> str:
+    moment = datetime.fromtimestamp(timestamp_ms / 1000, tz=timezone.utc)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class TrackingStore:
+    """Reads and writes tracking updates in one DynamoDB table through a low-level client."""
+
+    def __init__(self, client: BaseClient, table_name: str, environment: str = "") -> None:
+        self._client = client
+        self._table_name = table_name
+        self._environment = environment
+
+    def item_for(self, update: TrackingUpdate, timestamp: int) -> dict[str, Any]:
+        """The table item (plain Python values) for an update stamped at timestamp."""
+        item: dict[str, Any] = {
+            "tracking_id": update.tracking_id,
+            "timestamp": timestamp,
+            "status": update.status,
+            "location": {"lat": update.lat, "lng": update.lng},
+            "created_at": _iso_utc(timestamp),
+        }
+        if self._environment:
+            item["environment"] = self._environment
+        if update.metadata is not None:
+            item["metadata"] = update.metadata
+        return item
+
+    def put_update(self, update: TrackingUpdate) -> int:
+        """Store update under a free key; return its timestamp (epoch ms)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        serialize = _serializer().serialize
+        timestamp = clock.now_ms()
+        for _ in range(MAX_PUT_ATTEMPTS):
+            item = {k: serialize(v) for k, v in self.item_for(update, timestamp).items()}
+            try:
+                self._client.put_item(
+                    TableName=self._table_name, Item=item, ConditionExpression=_KEY_IS_FREE
+                )
+                return timestamp
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                    raise StorageError("PutItem failed") from exc
+            except BotoCoreError as exc:
+                raise StorageError("PutItem failed") from exc
+            timestamp += 1  # that millisecond is taken by another update of this shipment
+        raise StorageError(f"no free timestamp after {MAX_PUT_ATTEMPTS} attempts")
+
+    def query_updates(
+        self, tracking_id: str, limit: int, start_key: dict[str, Any] | None = None
+    ) -> UpdatesPage:
+        """Up to limit updates of tracking_id, newest first, starting after start_key."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        serialize = _serializer().serialize
+        request: dict[str, Any] = {
+            "TableName": self._table_name,
+            "KeyConditionExpression": "tracking_id = :tid",
+            "ExpressionAttributeValues": {":tid": {"S": tracking_id}},
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if start_key is not None:
+            request["ExclusiveStartKey"] = {k: serialize(v) for k, v in start_key.items()}
+        try:
+            response = self._client.query(**request)
+        except (ClientError, BotoCoreError) as exc:
+            raise StorageError("Query failed") from exc
+        deserialize = _deserializer().deserialize
+        items = [{k: deserialize(v) for k, v in raw.items()} for raw in response.get("Items", [])]
+        last = response.get("LastEvaluatedKey")
+        last_key = None if last is None else {k: deserialize(v) for k, v in last.items()}
+        return UpdatesPage(items=items, last_key=last_key)
