@@ -43,3 +43,54 @@ FUNCTION_CODE_KEY_PARAMS = {
 # dependency wheels built for exactly this pair.
 LAMBDA_RUNTIME = "python3.13"
 LAMBDA_ARCHITECTURE = "arm64"
+
+
+class Resources:
+    """Logical ids of the resources other areas look up (deploy guard, local API Gateway)."""
+
+    KEY = "EncryptionKey"
+    TABLE = "TrackingTable"
+    DLQ = "DeadLetterQueue"
+    TOPIC = "NotificationTopic"
+    EMAIL_SUBSCRIPTION = "NotificationEmailSubscription"
+    CONFIG_PARAM = "ApiConfigParameter"
+    DB_PARAM = "DbEndpointParameter"
+    FEATURE_FLAGS_PARAM = "FeatureFlagsParameter"
+    API_FUNCTION = "TrackingFunction"
+    NOTIFIER_FUNCTION = "NotifierFunction"
+    STREAM_MAPPING = "NotifierStreamMapping"
+    REST_API = "TrackingApi"
+    REQUEST_MODEL = "TrackingUpdateModel"
+    REQUEST_VALIDATOR = "RequestValidator"
+    STAGE = "ApiStage"
+    DASHBOARD = "Dashboard"
+    # The Deployment's logical id is this prefix plus a hash of the API's definition.
+    DEPLOYMENT_PREFIX = "ApiDeployment"
+
+
+class MoreOutputs:
+    """Outputs beyond the contract's five (also public: scripts and tests read them)."""
+
+    API_ID = "ApiId"
+    STAGE_NAME = "StageName"
+    TABLE_ARN = "TableArn"
+    TABLE_STREAM_ARN = "TableStreamArn"
+    DLQ_ARN = "DlqArn"
+    NOTIFICATION_TOPIC_ARN = "NotificationTopicArn"
+    NOTIFIER_FUNCTION_NAME = "NotifierFunctionName"
+    CONFIG_PARAM_NAME = "ConfigParameterName"
+    DB_PARAM_NAME = "DbParameterName"
+    FEATURE_FLAGS_PARAM_NAME = "FeatureFlagsParameterName"
+
+
+# Physical names, as Fn::Sub patterns over the Environment parameter.
+API_FUNCTION_NAME = "tracking-processor-${Environment}"
+NOTIFIER_FUNCTION_NAME = "tracking-notifier-${Environment}"
+REST_API_NAME = "tracking-api-${Environment}"
+DASHBOARD_NAME = "logistics-tracking-${Environment}"
+CONFIG_PARAM_PATH = "/logistics/api/${Environment}/config"
+DB_PARAM_PATH = "/logistics/db/${Environment}/endpoint"
+FEATURE_FLAGS_PARAM_PATH = "/logistics/features/${Environment}/flags"
+STATUS_INDEX = "StatusIndex"
+# The request model's name in API Gateway (the Method's RequestModels refers to it).
+REQUEST_MODEL_NAME = "TrackingUpdate"

@@ -1,0 +1,193 @@
+"""The REST API: /track and /status on the API function, its deployment and its stage."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from troposphere import AWSObject, GetAtt, Ref, Sub
+from troposphere.apigateway import (
+    AccessLogSetting,
+    Deployment,
+    EndpointConfiguration,
+    Integration,
+    Method,
+    MethodSetting,
+    Model,
+    RequestValidator,
+    Resource,
+    RestApi,
+    Stage,
+)
+from troposphere.awslambda import Permission
+
+from . import sources
+from .compute import Compute
+from .inputs import Inputs, stack_tags
+from .logs import Logs
+from .names import REQUEST_MODEL_NAME, REST_API_NAME, Resources
+from .settings import Settings
+
+# One JSON line per request; the fields API Gateway documents for $context.
+ACCESS_LOG_FORMAT = json.dumps(
+    {
+        "requestId": "$context.requestId",
+        "extendedRequestId": "$context.extendedRequestId",
+        "ip": "$context.identity.sourceIp",
+        "caller": "$context.identity.caller",
+        "user": "$context.identity.user",
+        "requestTime": "$context.requestTime",
+        "httpMethod": "$context.httpMethod",
+        "resourcePath": "$context.resourcePath",
+        "status": "$context.status",
+        "protocol": "$context.protocol",
+        "responseLength": "$context.responseLength",
+        "integrationLatency": "$context.integrationLatency",
+        "xrayTraceId": "$context.xrayTraceId",
+    },
+    sort_keys=True,
+    separators=(",", ":"),
+)
+
+_NO_CACHE = {
+    "id": "CKV_AWS_120",
+    "comment": "No cache: every answer is per shipment and must be current; POSTs are never cacheable.",
+}
+
+
+@dataclass(frozen=True)
+class Api:
+    """Everything API Gateway: the API, its routes, validation, deployment and stage."""
+
+    rest_api: RestApi
+    resources: tuple[Resource, ...]
+    model: Model
+    validator: RequestValidator
+    methods: tuple[Method, ...]
+    permissions: tuple[Permission, ...]
+    deployment: Deployment
+    stage: Stage
+
+
+def definition_hash(*objects: AWSObject) -> str:
+    """A short, stable hash of these resources' definitions (ids, types and properties)."""
+    definition = json.dumps([(o.title, o.to_dict()) for o in objects], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(definition.encode("utf-8")).hexdigest()[:12]
+
+
+def _lambda_proxy(function) -> Integration:
+    return Integration(
+        Type="AWS_PROXY",
+        IntegrationHttpMethod="POST",
+        Uri=Sub(
+            "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Arn}/invocations",
+            Arn=GetAtt(function, "Arn"),
+        ),
+    )
+
+
+def api(settings: Settings, inputs: Inputs, funcs: Compute, log: Logs) -> Api:
+    """A regional REST API with AWS_IAM auth, the request model and a hashed deployment."""
+    rest_api = RestApi(
+        Resources.REST_API,
+        Name=Sub(REST_API_NAME),
+        Description="Logistics tracking API",
+        EndpointConfiguration=EndpointConfiguration(Types=["REGIONAL"]),
+        Tags=stack_tags(inputs),
+    )
+    root = GetAtt(rest_api, "RootResourceId")
+    track = Resource("TrackResource", RestApiId=Ref(rest_api), ParentId=root, PathPart="track")
+    status = Resource("StatusResource", RestApiId=Ref(rest_api), ParentId=root, PathPart="status")
+    model = Model(
+        Resources.REQUEST_MODEL,
+        RestApiId=Ref(rest_api),
+        Name=REQUEST_MODEL_NAME,
+        ContentType="application/json",
+        Description="One tracking update (the schema file the handler validates with)",
+        Schema=sources.tracking_update_schema(),
+    )
+    validator = RequestValidator(
+        Resources.REQUEST_VALIDATOR,
+        RestApiId=Ref(rest_api),
+        Name="body-and-parameters",
+        ValidateRequestBody=True,
+        ValidateRequestParameters=True,
+    )
+    post_track = Method(
+        "TrackPostMethod",
+        RestApiId=Ref(rest_api),
+        ResourceId=Ref(track),
+        HttpMethod="POST",
+        AuthorizationType="AWS_IAM",
+        RequestValidatorId=Ref(validator),
+        RequestModels={"application/json": Ref(model)},
+        Integration=_lambda_proxy(funcs.api_function),
+    )
+    get_status = Method(
+        "StatusGetMethod",
+        RestApiId=Ref(rest_api),
+        ResourceId=Ref(status),
+        HttpMethod="GET",
+        AuthorizationType="AWS_IAM",
+        RequestValidatorId=Ref(validator),
+        RequestParameters={
+            "method.request.querystring.tracking_id": True,
+            "method.request.querystring.limit": False,
+            "method.request.querystring.last_key": False,
+        },
+        Integration=_lambda_proxy(funcs.api_function),
+    )
+    methods = (post_track, get_status)
+    permissions = tuple(
+        Permission(
+            f"{method.title}Permission",
+            Action="lambda:InvokeFunction",
+            FunctionName=GetAtt(funcs.api_function, "Arn"),
+            Principal="apigateway.amazonaws.com",
+            # This API, this method and path only (any stage).
+            SourceArn=Sub(
+                "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${Api}/*/"
+                f"{method.HttpMethod}/{path}",
+                Api=Ref(rest_api),
+            ),
+        )
+        for method, path in ((post_track, "track"), (get_status, "status"))
+    )
+    api_hash = definition_hash(rest_api, track, status, model, validator, *methods)
+    deployment = Deployment(
+        Resources.DEPLOYMENT_PREFIX + api_hash,
+        RestApiId=Ref(rest_api),
+        Description=f"API definition {api_hash}",
+        DependsOn=[m.title for m in methods],
+    )
+    stage = Stage(
+        Resources.STAGE,
+        RestApiId=Ref(rest_api),
+        DeploymentId=Ref(deployment),
+        StageName=Ref(inputs.environment),
+        Description=Sub("Logistics tracking API, ${Environment}"),
+        TracingEnabled=True,
+        MethodSettings=[
+            MethodSetting(
+                ResourcePath="/*",
+                HttpMethod="*",
+                MetricsEnabled=True,
+                ThrottlingRateLimit=settings.throttle_rate_limit,
+                ThrottlingBurstLimit=settings.throttle_burst_limit,
+            )
+        ],
+        AccessLogSetting=AccessLogSetting(DestinationArn=GetAtt(log.api_access, "Arn"), Format=ACCESS_LOG_FORMAT),
+        Tags=stack_tags(inputs),
+        Metadata={"checkov": {"skip": [_NO_CACHE]}},
+    )
+    return Api(
+        rest_api=rest_api,
+        resources=(track, status),
+        model=model,
+        validator=validator,
+        methods=methods,
+        permissions=permissions,
+        deployment=deployment,
+        stage=stage,
+    )

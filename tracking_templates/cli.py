@@ -1,0 +1,69 @@
+"""`python -m tracking_templates`: write the template for one environment."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+from .names import ENV_PATTERN
+from .settings import SettingsError, settings_for
+
+FORMATS = ("json", "yaml", "mermaid")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # One line on stderr, nothing on stdout, exit 2.
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="python -m tracking_templates",
+        description="Write the logistics-tracking CloudFormation template (JSON by default) to stdout or FILE.",
+    )
+    parser.add_argument("--env", default="dev",
+                        help=f"environment name, {ENV_PATTERN} (default dev); dev, staging and prod have "
+                             "their own settings, any other name gets dev's")
+    parser.add_argument("--format", choices=FORMATS, default="json",
+                        help="json (default), yaml, or mermaid (an architecture diagram of the template)")
+    parser.add_argument("-o", "--output", metavar="FILE", type=Path, help="write to FILE instead of stdout")
+    return parser
+
+
+def render(env: str, fmt: str = "json") -> str:
+    """The template of environment `env` as text in format `fmt`."""
+    from . import render as text
+    from .template import build_template
+
+    template = build_template(settings_for(env))
+    if fmt == "yaml":
+        return text.to_yaml(template)
+    if fmt == "mermaid":
+        from .diagram import to_mermaid
+
+        return to_mermaid(text.ordered(template))
+    return text.to_json(template)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse flags, render, write; usage errors exit 2 with one line on stderr."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings_for(args.env)
+    except SettingsError as error:
+        parser.error(str(error))
+    output = render(args.env, args.format)
+    if args.output is None:
+        sys.stdout.write(output)
+        return 0
+    try:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(output, encoding="utf-8")
+    except OSError as error:
+        print(f"{parser.prog}: error: cannot write {args.output}: {error.strerror}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,175 @@
+"""The two Lambda functions and the stream mapping that drives the notifier."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from troposphere import GetAtt, Ref, Sub
+from troposphere.awslambda import (
+    Code,
+    DeadLetterConfig,
+    DestinationConfig,
+    Environment,
+    EventSourceMapping,
+    Filter,
+    FilterCriteria,
+    Function,
+    LoggingConfig,
+    OnFailure,
+    TracingConfig,
+)
+
+from . import sources
+from .encryption import Encryption
+from .iam import Iam
+from .inputs import Inputs, stack_tags
+from .logs import Logs
+from .names import (
+    API_FUNCTION_NAME,
+    LAMBDA_ARCHITECTURE,
+    LAMBDA_RUNTIME,
+    NOTIFIER_FUNCTION_NAME,
+    Resources,
+)
+from .notifications import Notifications
+from .parameters import Parameters
+from .settings import FunctionSettings, Settings
+from .storage import Storage
+
+HANDLER = "handler.main"
+METRICS_NAMESPACE = "LogisticsTracking"
+API_SERVICE_NAME = "tracking-api"
+NOTIFIER_SERVICE_NAME = "status-notifier"
+
+
+@dataclass(frozen=True)
+class Compute:
+    """The API function, the notifier function and the notifier's stream mapping."""
+
+    api_function: Function
+    notifier_function: Function
+    stream_mapping: EventSourceMapping
+
+
+def _environment(names: tuple[str, ...], values: dict[str, object], function: str, enc: Encryption) -> dict:
+    # The function's env module is the one list of names: a name it reads that the template
+    # does not set, or the reverse, is a build error, never a silent drift.
+    if set(values) != set(names):
+        missing, extra = sorted(set(names) - set(values)), sorted(set(values) - set(names))
+        raise ValueError(f"{function} environment drift: not set {missing}, not read {extra}")
+    return {"Environment": Environment(Variables={name: values[name] for name in names}),
+            "KmsKeyArn": GetAtt(enc.key, "Arn")}
+
+
+def _function(logical_id: str, name: str, sizing: FunctionSettings, code_key, role, log_group, env: dict, inputs: Inputs, **extra) -> Function:
+    return Function(
+        logical_id,
+        FunctionName=Sub(name),
+        Runtime=LAMBDA_RUNTIME,
+        Architectures=[LAMBDA_ARCHITECTURE],
+        Handler=HANDLER,
+        Code=Code(S3Bucket=Ref(inputs.code_bucket), S3Key=Ref(code_key)),
+        Role=GetAtt(role, "Arn"),
+        MemorySize=sizing.memory_mb,
+        Timeout=sizing.timeout_s,
+        ReservedConcurrentExecutions=sizing.reserved_concurrency,
+        TracingConfig=TracingConfig(Mode="Active"),
+        # Naming the group makes the function depend on it, so Lambda never creates it unmanaged.
+        LoggingConfig=LoggingConfig(LogGroup=Ref(log_group)),
+        Tags=stack_tags(inputs),
+        **env,
+        **extra,
+    )
+
+
+def compute(
+    settings: Settings,
+    inputs: Inputs,
+    enc: Encryption,
+    store: Storage,
+    notes: Notifications,
+    params: Parameters,
+    log: Logs,
+    roles: Iam,
+) -> Compute:
+    """The functions run the zips the deploy uploaded, with exactly the variables their code reads."""
+    t = sources.tracking_env()
+    api_function = _function(
+        Resources.API_FUNCTION,
+        API_FUNCTION_NAME,
+        settings.api_function,
+        inputs.code_key,
+        roles.api_role,
+        log.api_function,
+        _environment(
+            t.ALL,
+            {
+                t.TABLE_NAME: Ref(store.table),
+                t.ENVIRONMENT: Ref(inputs.environment),
+                t.CONFIG_PARAM: Ref(params.config),
+                t.DB_PARAM: Ref(params.db_endpoint),
+                t.FEATURE_FLAGS_PARAM: Ref(params.feature_flags),
+                t.LOG_LEVEL: settings.api_function.log_level,
+                t.POWERTOOLS_SERVICE_NAME: API_SERVICE_NAME,
+                t.POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+            },
+            "tracking function",
+            enc,
+        ),
+        inputs,
+        Description="Logistics tracking API (POST /track, GET /status)",
+        DeadLetterConfig=DeadLetterConfig(TargetArn=GetAtt(store.dlq, "Arn")),
+    )
+    n = sources.notifier_env()
+    notifier_function = _function(
+        Resources.NOTIFIER_FUNCTION,
+        NOTIFIER_FUNCTION_NAME,
+        settings.notifier_function,
+        inputs.notifier_code_key,
+        roles.notifier_role,
+        log.notifier_function,
+        _environment(
+            n.ALL,
+            {
+                n.TOPIC_ARN: Ref(notes.topic),
+                n.NOTIFY_STATUSES: ",".join(settings.notify_statuses),
+                n.FEATURE_FLAGS_PARAM: Ref(params.feature_flags),
+                n.ENVIRONMENT: Ref(inputs.environment),
+                n.LOG_LEVEL: settings.notifier_function.log_level,
+                n.POWERTOOLS_SERVICE_NAME: NOTIFIER_SERVICE_NAME,
+                n.POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+            },
+            "notifier function",
+            enc,
+        ),
+        inputs,
+        Description="Publishes delivered/failed status updates from the table's stream to SNS",
+        Metadata={
+            "checkov": {
+                "skip": [
+                    {
+                        "id": "CKV_AWS_116",
+                        "comment": "Invoked synchronously by the stream mapping, whose OnFailure "
+                        "destination is the dead-letter queue; a function DLQ only catches async invokes.",
+                    }
+                ]
+            }
+        },
+    )
+    stream = settings.stream
+    stream_mapping = EventSourceMapping(
+        Resources.STREAM_MAPPING,
+        EventSourceArn=GetAtt(store.table, "StreamArn"),
+        FunctionName=Ref(notifier_function),
+        StartingPosition="LATEST",
+        BatchSize=stream.batch_size,
+        MaximumBatchingWindowInSeconds=stream.batching_window_s,
+        # Only new updates can notify: MODIFY/REMOVE records never wake the function.
+        FilterCriteria=FilterCriteria(Filters=[Filter(Pattern='{"eventName":["INSERT"]}')]),
+        FunctionResponseTypes=["ReportBatchItemFailures"],
+        BisectBatchOnFunctionError=True,
+        MaximumRetryAttempts=stream.max_retry_attempts,
+        MaximumRecordAgeInSeconds=stream.max_record_age_s,
+        DestinationConfig=DestinationConfig(OnFailure=OnFailure(Destination=GetAtt(store.dlq, "Arn"))),
+    )
+    return Compute(api_function=api_function, notifier_function=notifier_function, stream_mapping=stream_mapping)

@@ -1,0 +1,81 @@
+"""One role per function, each composed of the policies its code needs and nothing more."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from awacs import sts
+from awacs.aws import Allow, Policy, Principal, Statement
+from troposphere import Sub
+from troposphere.iam import Policy as InlinePolicy
+from troposphere.iam import Role
+
+from . import policies
+from .encryption import Encryption
+from .inputs import Inputs, stack_tags
+from .logs import Logs
+from .notifications import Notifications
+from .parameters import Parameters
+from .storage import Storage
+
+
+@dataclass(frozen=True)
+class Iam:
+    """The API function's role and the notifier's role."""
+
+    api_role: Role
+    notifier_role: Role
+
+
+def _lambda_role(logical_id: str, policy_name: str, statements: list[Statement], inputs: Inputs) -> Role:
+    return Role(
+        logical_id,
+        AssumeRolePolicyDocument=Policy(
+            Version="2012-10-17",
+            Statement=[
+                Statement(Effect=Allow, Principal=Principal("Service", "lambda.amazonaws.com"), Action=[sts.AssumeRole])
+            ],
+        ),
+        # Inline, so the permissions exist the moment the role does (the event source mapping
+        # checks them when it is created).
+        Policies=[
+            InlinePolicy(
+                PolicyName=Sub(policy_name + "-${Environment}"),
+                PolicyDocument=Policy(Version="2012-10-17", Statement=statements),
+            )
+        ],
+        Tags=stack_tags(inputs),
+    )
+
+
+def iam(inputs: Inputs, enc: Encryption, store: Storage, notes: Notifications, params: Parameters, log: Logs) -> Iam:
+    """Least-privilege roles: every resource named, `*` only where AWS has no resource type."""
+    api_role = _lambda_role(
+        "TrackingFunctionRole",
+        "tracking-processor",
+        [
+            policies.table_put_and_query(store.table),
+            policies.parameters_read(*params.all),
+            policies.log_group_write(log.api_function),
+            policies.xray_write(),
+            policies.queue_send(store.dlq),
+            policies.key_use(enc.key),
+        ],
+        inputs,
+    )
+    notifier_role = _lambda_role(
+        "NotifierFunctionRole",
+        "tracking-notifier",
+        [
+            policies.stream_read(store.table),
+            policies.stream_list(),
+            policies.topic_publish(notes.topic),
+            policies.queue_send(store.dlq),
+            policies.parameters_read(params.feature_flags),
+            policies.log_group_write(log.notifier_function),
+            policies.xray_write(),
+            policies.key_use(enc.key),
+        ],
+        inputs,
+    )
+    return Iam(api_role=api_role, notifier_role=notifier_role)

@@ -1,0 +1,161 @@
+"""Alarms (every one notifies the topic) and a dashboard whose every metric has its dimensions."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from troposphere import GetAtt, Ref, Sub
+from troposphere.cloudwatch import Alarm, Dashboard, MetricDimension
+
+from .api import Api
+from .compute import Compute
+from .names import DASHBOARD_NAME, Resources
+from .notifications import Notifications
+from .settings import Settings
+from .storage import Storage
+
+PERIOD_S = 300
+
+
+@dataclass(frozen=True)
+class Observability:
+    """The alarms and the dashboard."""
+
+    alarms: tuple[Alarm, ...]
+    dashboard: Dashboard
+
+
+@dataclass(frozen=True)
+class _Metric:
+    namespace: str
+    name: str
+    dimensions: tuple[tuple[str, object], ...]
+
+
+def _alarm(
+    logical_id: str,
+    name: str,
+    description: str,
+    metric: _Metric,
+    statistic: str,
+    threshold: float,
+    topic,
+    period: int = PERIOD_S,
+    periods: int = 1,
+) -> Alarm:
+    return Alarm(
+        logical_id,
+        AlarmName=Sub(f"tracking-{name}-${{Environment}}"),
+        AlarmDescription=description,
+        Namespace=metric.namespace,
+        MetricName=metric.name,
+        Dimensions=[MetricDimension(Name=k, Value=v) for k, v in metric.dimensions],
+        Statistic=statistic,
+        Period=period,
+        EvaluationPeriods=periods,
+        Threshold=threshold,
+        ComparisonOperator="GreaterThanThreshold",
+        # No traffic is not an incident.
+        TreatMissingData="notBreaching",
+        AlarmActions=[Ref(topic)],
+        OKActions=[Ref(topic)],
+    )
+
+
+def observability(
+    settings: Settings, store: Storage, notes: Notifications, funcs: Compute, gateway: Api
+) -> Observability:
+    """The original's four alarms with their dimensions, plus errors, DLQ depth and iterator age."""
+    a = settings.alarms
+    topic = notes.topic
+    # The dimensions API Gateway publishes under: the API's name and the stage's name.
+    api_dims = (("ApiName", gateway.rest_api.Name), ("Stage", gateway.stage.StageName))
+    api_fn = (("FunctionName", Ref(funcs.api_function)),)
+    notifier_fn = (("FunctionName", Ref(funcs.notifier_function)),)
+    queue = (("QueueName", GetAtt(store.dlq, "QueueName")),)
+    table = (("TableName", Ref(store.table)),)
+
+    def api_metric(name: str) -> _Metric:
+        return _Metric("AWS/ApiGateway", name, api_dims)
+
+    def lambda_metric(name: str, dims=api_fn) -> _Metric:
+        return _Metric("AWS/Lambda", name, dims)
+
+    alarms = (
+        _alarm("Api4xxAlarm", "api-4xx", "Too many 4XX answers from the API",
+               api_metric("4XXError"), "Sum", a.api_4xx_errors, topic, periods=2),
+        _alarm("Api5xxAlarm", "api-5xx", "The API answers 5XX",
+               api_metric("5XXError"), "Sum", a.api_5xx_errors, topic, period=60),
+        _alarm("ApiLatencyAlarm", "api-latency", "API latency is high (average, ms)",
+               api_metric("Latency"), "Average", a.api_latency_ms, topic, periods=2),
+        _alarm("TrackingFunctionThrottlesAlarm", "lambda-throttle", "The API function is throttled",
+               lambda_metric("Throttles"), "Sum", a.lambda_throttles, topic),
+        _alarm("TrackingFunctionErrorsAlarm", "lambda-errors", "The API function fails",
+               lambda_metric("Errors"), "Sum", a.lambda_errors, topic),
+        _alarm("NotifierFunctionErrorsAlarm", "notifier-errors", "The notifier function fails",
+               lambda_metric("Errors", notifier_fn), "Sum", a.lambda_errors, topic),
+        _alarm("NotifierIteratorAgeAlarm", "notifier-iterator-age",
+               "The notifier falls behind the table's stream (oldest record age, ms)",
+               lambda_metric("IteratorAge", notifier_fn), "Maximum", a.iterator_age_ms, topic),
+        _alarm("DeadLetterQueueAlarm", "dlq-depth", "Events failed for good and wait in the dead-letter queue",
+               _Metric("AWS/SQS", "ApproximateNumberOfMessagesVisible", queue), "Maximum", a.dlq_messages, topic),
+    )
+
+    widgets = [
+        ("API Gateway", [(api_metric(n), "Sum") for n in ("Count", "4XXError", "5XXError")]
+         + [(api_metric("Latency"), "Average")]),
+        ("API function", [(lambda_metric(n), "Sum") for n in ("Invocations", "Errors", "Throttles")]
+         + [(lambda_metric("Duration"), "Average")]),
+        ("Notifier", [(lambda_metric(n, notifier_fn), "Sum") for n in ("Invocations", "Errors")]
+         + [(lambda_metric("IteratorAge", notifier_fn), "Maximum")]),
+        ("DynamoDB", [(_Metric("AWS/DynamoDB", n, table), "Sum")
+                      for n in ("ConsumedReadCapacityUnits", "ConsumedWriteCapacityUnits", "UserErrors")]),
+        ("Dead-letter queue", [(_Metric("AWS/SQS", "ApproximateNumberOfMessagesVisible", queue), "Maximum")]),
+    ]
+    dashboard = Dashboard(
+        Resources.DASHBOARD,
+        DashboardName=Sub(DASHBOARD_NAME),
+        DashboardBody=_dashboard_body(widgets),
+    )
+    return Observability(alarms=alarms, dashboard=dashboard)
+
+
+def _dashboard_body(widgets: list[tuple[str, list[tuple[_Metric, str]]]]) -> Sub:
+    # The body is one JSON string; values only known at deploy time go in as ${Var} of a Sub.
+    variables: dict[str, object] = {}
+
+    def placeholder(value: object) -> str:
+        key = f"V{len(variables)}"
+        for existing, known in variables.items():
+            if known.to_dict() == value.to_dict():  # type: ignore[attr-defined]
+                return "${" + existing + "}"
+        variables[key] = value
+        return "${" + key + "}"
+
+    body_widgets = []
+    for index, (title, metrics) in enumerate(widgets):
+        rows = []
+        for metric, stat in metrics:
+            row: list[object] = [metric.namespace, metric.name]
+            for dim_name, dim_value in metric.dimensions:
+                row += [dim_name, placeholder(dim_value)]
+            row.append({"stat": stat})
+            rows.append(row)
+        body_widgets.append(
+            {
+                "type": "metric",
+                "x": (index % 2) * 12,
+                "y": (index // 2) * 6,
+                "width": 12,
+                "height": 6,
+                "properties": {
+                    "title": title,
+                    "metrics": rows,
+                    "period": PERIOD_S,
+                    "region": "${AWS::Region}",
+                    "view": "timeSeries",
+                },
+            }
+        )
+    return Sub(json.dumps({"widgets": body_widgets}, sort_keys=True, separators=(",", ":")), **variables)

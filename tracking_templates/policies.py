@@ -1,0 +1,88 @@
+"""Small pure functions returning least-privilege awacs Statements; the roles compose them."""
+
+from __future__ import annotations
+
+from awacs import dynamodb, kms, logs, sns, sqs, ssm, xray
+from awacs.aws import Allow, Statement
+from troposphere import GetAtt, Ref, Sub
+from troposphere.dynamodb import Table
+from troposphere.kms import Key
+from troposphere.logs import LogGroup
+from troposphere.sns import Topic
+from troposphere.sqs import Queue
+from troposphere.ssm import Parameter as SsmParameter
+
+from .names import STATUS_INDEX
+
+
+def table_put_and_query(table: Table) -> Statement:
+    """Write updates to the table and query it and its status index (no Scan, no deletes)."""
+    return Statement(
+        Sid="TableWriteAndQuery",
+        Effect=Allow,
+        Action=[dynamodb.PutItem, dynamodb.Query],
+        Resource=[GetAtt(table, "Arn"), Sub("${Table}/index/" + STATUS_INDEX, Table=GetAtt(table, "Arn"))],
+    )
+
+
+def stream_read(table: Table) -> Statement:
+    """Read this table's stream (what the event source mapping does as the function's role)."""
+    return Statement(
+        Sid="TableStreamRead",
+        Effect=Allow,
+        Action=[dynamodb.DescribeStream, dynamodb.GetRecords, dynamodb.GetShardIterator],
+        Resource=[GetAtt(table, "StreamArn")],
+    )
+
+
+def stream_list() -> Statement:
+    """ListStreams has no resource type in IAM: AWS requires `*` for it."""
+    return Statement(Sid="StreamList", Effect=Allow, Action=[dynamodb.ListStreams], Resource=["*"])
+
+
+def parameters_read(*parameters: SsmParameter) -> Statement:
+    """GetParameter on exactly these parameters (their names start with "/")."""
+    return Statement(
+        Sid="ParametersRead",
+        Effect=Allow,
+        Action=[ssm.GetParameter],
+        Resource=[
+            Sub("arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${Name}", Name=Ref(p))
+            for p in parameters
+        ],
+    )
+
+
+def log_group_write(log_group: LogGroup) -> Statement:
+    """Write log streams of this one log group (it exists: no CreateLogGroup)."""
+    return Statement(
+        Sid="OwnLogGroupWrite",
+        Effect=Allow,
+        Action=[logs.CreateLogStream, logs.PutLogEvents],
+        # The log group's Arn attribute ends in ":*", which covers its streams.
+        Resource=[GetAtt(log_group, "Arn")],
+    )
+
+
+def xray_write() -> Statement:
+    """X-Ray segments: the actions have no resource type, so AWS requires `*`."""
+    return Statement(
+        Sid="XRayWrite", Effect=Allow, Action=[xray.PutTraceSegments, xray.PutTelemetryRecords], Resource=["*"]
+    )
+
+
+def queue_send(queue: Queue) -> Statement:
+    """Send failed events to the dead-letter queue."""
+    return Statement(Sid="DeadLetterSend", Effect=Allow, Action=[sqs.SendMessage], Resource=[GetAtt(queue, "Arn")])
+
+
+def topic_publish(topic: Topic) -> Statement:
+    """Publish notifications to this topic."""
+    return Statement(Sid="TopicPublish", Effect=Allow, Action=[sns.Publish], Resource=[Ref(topic)])
+
+
+def key_use(key: Key) -> Statement:
+    """Use the stack's key for data (table, queue, topic, Lambda settings): no key management."""
+    return Statement(
+        Sid="StackKeyUse", Effect=Allow, Action=[kms.Decrypt, kms.GenerateDataKey], Resource=[GetAtt(key, "Arn")]
+    )

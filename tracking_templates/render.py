@@ -1,0 +1,108 @@
+"""Deterministic text of a template: JSON or YAML with resources in dependency order."""
+
+from __future__ import annotations
+
+import heapq
+import json
+import re
+from collections.abc import Iterator, Mapping
+
+from troposphere import Template
+
+# Top-level sections in the order AWS documents them.
+SECTIONS = ("AWSTemplateFormatVersion", "Description", "Metadata", "Parameters", "Mappings", "Conditions",
+            "Resources", "Outputs")
+_SUB_NAME = re.compile(r"\$\{([^!}][^}]*)\}")
+
+
+def _names_in(value: object) -> Iterator[str]:
+    """Every logical name (resource or parameter) that `value` refers to."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if key == "Ref" and isinstance(item, str):
+                yield item
+            elif key == "Fn::GetAtt":
+                yield item[0] if isinstance(item, list) else item.split(".", 1)[0]
+            elif key == "Fn::Sub":
+                text, variables = (item, {}) if isinstance(item, str) else (item[0], item[1])
+                for name in _SUB_NAME.findall(text):
+                    name = name.split(".", 1)[0]
+                    if name not in variables:
+                        yield name
+                yield from _names_in(variables)
+            else:
+                yield from _names_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _names_in(item)
+
+
+def dependencies(resources: Mapping[str, Mapping]) -> dict[str, set[str]]:
+    """Each resource's direct dependencies: references (Ref, GetAtt, Sub) and DependsOn."""
+    graph: dict[str, set[str]] = {}
+    for logical_id, resource in resources.items():
+        depends_on = resource.get("DependsOn", [])
+        names = set(_names_in({k: v for k, v in resource.items() if k != "DependsOn"}))
+        names.update([depends_on] if isinstance(depends_on, str) else depends_on)
+        graph[logical_id] = {name for name in names if name in resources and name != logical_id}
+    return graph
+
+
+def dependency_order(resources: Mapping[str, Mapping]) -> list[str]:
+    """Logical ids, each after everything it depends on; ties broken by logical id."""
+    graph = dependencies(resources)
+    waiting = {name: len(deps) for name, deps in graph.items()}
+    dependents: dict[str, list[str]] = {name: [] for name in graph}
+    for name, deps in graph.items():
+        for dep in deps:
+            dependents[dep].append(name)
+    ready = [name for name, count in waiting.items() if count == 0]
+    heapq.heapify(ready)
+    order: list[str] = []
+    while ready:
+        name = heapq.heappop(ready)
+        order.append(name)
+        for dependent in dependents[name]:
+            waiting[dependent] -= 1
+            if waiting[dependent] == 0:
+                heapq.heappush(ready, dependent)
+    if len(order) != len(graph):
+        cycle = sorted(name for name, count in waiting.items() if count)
+        raise ValueError(f"dependency cycle among {cycle}")
+    return order
+
+
+def _sorted(value: object) -> object:
+    if isinstance(value, Mapping):
+        return {key: _sorted(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted(item) for item in value]
+    return value
+
+
+def ordered(template: Template) -> dict:
+    """The template as plain data: sections in AWS's order, resources in dependency order,
+    every other mapping's keys sorted."""
+    data = template.to_dict()
+    out: dict = {}
+    for section in SECTIONS:
+        if section not in data:
+            continue
+        if section == "Resources":
+            resources = data[section]
+            out[section] = {name: _sorted(resources[name]) for name in dependency_order(resources)}
+        else:
+            out[section] = _sorted(data[section])
+    return out
+
+
+def to_json(template: Template) -> str:
+    """JSON text, byte-identical for the same template."""
+    return json.dumps(ordered(template), indent=2, ensure_ascii=False) + "\n"
+
+
+def to_yaml(template: Template) -> str:
+    """YAML text (long-form intrinsic functions), in the same order as the JSON."""
+    import yaml  # only this format needs it
+
+    return yaml.safe_dump(ordered(template), sort_keys=False, default_flow_style=False, allow_unicode=True, width=120)
