@@ -1,0 +1,68 @@
+"""boto3 sessions and clients for the scripts: region, endpoint and retry settings in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from .errors import UsageError
+
+
+@dataclass(frozen=True)
+class AwsTarget:
+    """Where the scripts talk to: a region and, for emulators, an endpoint URL."""
+
+    region: str | None = None
+    endpoint_url: str | None = None
+    # Adaptive retries back off on throttling (client-side rate limiting included).
+    retry_mode: str = "adaptive"
+    max_attempts: int = 10
+
+
+class Aws:
+    """One boto3 session and the clients made from it, all configured alike."""
+
+    def __init__(self, target: AwsTarget, session: boto3.Session | None = None) -> None:
+        self.target = target
+        self.session = session or boto3.Session(region_name=target.region)
+        self._clients: dict[str, Any] = {}
+
+    @property
+    def region(self) -> str:
+        """The region in use; a missing one is a usage error."""
+        region = self.session.region_name
+        if not region:
+            raise UsageError("no AWS region: pass --region or set AWS_REGION / AWS_DEFAULT_REGION")
+        return region
+
+    def check_credentials(self) -> None:
+        """Fail early, as a usage error, when no credentials can be found."""
+        if self.session.get_credentials() is None:
+            raise UsageError(
+                "no AWS credentials found: configure a profile, environment variables or a role"
+            )
+
+    def client(self, service: str) -> Any:
+        """A client for SERVICE (cached), honouring --endpoint-url and boto3's AWS_ENDPOINT_URL."""
+        if service not in self._clients:
+            config = Config(
+                retries={"mode": self.target.retry_mode, "max_attempts": self.target.max_attempts}
+            )
+            kwargs: dict[str, Any] = {"region_name": self.region, "config": config}
+            # Without an explicit URL, botocore reads AWS_ENDPOINT_URL(_<SERVICE>) itself.
+            if self.target.endpoint_url:
+                kwargs["endpoint_url"] = self.target.endpoint_url
+            self._clients[service] = self.session.client(service, **kwargs)
+        return self._clients[service]
+
+
+def add_aws_arguments(parser: Any) -> None:
+    """Add --region and --endpoint-url to an argparse parser."""
+    parser.add_argument("--region", help="AWS region (default: the profile's or AWS_REGION)")
+    parser.add_argument(
+        "--endpoint-url",
+        help="send every AWS call to this URL (an emulator); boto3's AWS_ENDPOINT_URL also works",
+    )

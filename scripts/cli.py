@@ -1,0 +1,52 @@
+"""What every script's `main` shares: K=V parsing and mapping failures to exit codes."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+)
+
+from .errors import DeployError, UsageError
+
+
+def parse_pairs(items: Iterable[str], flag: str) -> dict[str, str]:
+    """Parse `K=V` strings (the value may contain '='); anything else is a usage error."""
+    pairs: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"{flag}: expected KEY=VALUE, got {item!r}")
+        pairs[key.strip()] = value
+    return pairs
+
+
+def run(command: Callable[[], int]) -> int:
+    """Run COMMAND, turning known failures into one line on stderr and the contract's exit code."""
+    try:
+        return command()
+    except DeployError as error:
+        label = "error" if error.exit_code != 3 else "refused"
+        print(f"{label}: {error}", file=sys.stderr)
+        return error.exit_code
+    except (NoCredentialsError, PartialCredentialsError) as error:
+        print(f"error: no usable AWS credentials ({error})", file=sys.stderr)
+        return UsageError.exit_code
+    except NoRegionError:
+        print("error: no AWS region: pass --region or set AWS_REGION", file=sys.stderr)
+        return UsageError.exit_code
+    except ClientError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return DeployError.exit_code
+    except BotoCoreError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return DeployError.exit_code
+    except KeyboardInterrupt:
+        print("interrupted: the stack may still be changing", file=sys.stderr)
+        return 130

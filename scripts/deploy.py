@@ -1,0 +1,189 @@
+"""python -m scripts.deploy: package, upload and deploy the stack through a change set."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tracking_templates.names import ENV_RE, FUNCTION_CODE_KEY_PARAMS, Params
+
+from .aws import Aws, AwsTarget, add_aws_arguments
+from .bootstrap import DEFAULT_BOOTSTRAP_STACK, ensure_bootstrapped
+from .cli import parse_pairs, run
+from .console import Console
+from .deployer import Deployer, DeployRequest, DeployResult, Polling
+from .errors import UsageError
+from .package import DEFAULT_OUTPUT_DIR, Packager, upload
+from .stack_names import validate_stack_name
+from .stack_template import StackTemplate
+
+
+@dataclass(frozen=True)
+class DeployOptions:
+    """A deploy, as the command line (or a caller such as scripts.local) describes it."""
+
+    stack_name: str
+    env: str = "dev"
+    template_file: Path | None = None
+    bucket: str | None = None
+    bootstrap_stack: str = DEFAULT_BOOTSTRAP_STACK
+    parameter_overrides: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    execute: bool = True
+    allow_replacement: bool = False
+    bundle_deps: bool = True
+    output_dir: Path = DEFAULT_OUTPUT_DIR
+    polling: Polling = field(default_factory=Polling)
+
+
+def synthesize(env: str) -> StackTemplate:
+    """The project's template for ENV, rendered as `python -m tracking_templates` does."""
+    from tracking_templates import build_template, settings_for
+    from tracking_templates.render import to_json
+    from tracking_templates.settings import SettingsError
+
+    try:
+        settings = settings_for(env)
+    except SettingsError as error:
+        raise UsageError(f"--env {env}: {error}") from None
+    return StackTemplate.from_text(to_json(build_template(settings)), f"template for env {env}")
+
+
+def load_template(options: DeployOptions) -> StackTemplate:
+    """Validate the names and load (or synthesize) the template: all before any AWS call."""
+    validate_stack_name(options.stack_name)
+    if not ENV_RE.match(options.env):
+        raise UsageError(f"invalid --env {options.env!r}: must match {ENV_RE.pattern}")
+    validate_stack_name(options.bootstrap_stack)
+    if options.template_file is not None:
+        template = StackTemplate.from_file(options.template_file)
+    else:
+        template = synthesize(options.env)
+    template.check_parameters(set(options.parameter_overrides))
+    return template
+
+
+def code_key_parameters(template: StackTemplate) -> dict[str, str]:
+    """functions/<dir> -> code-key parameter, for the parameters this template declares."""
+    return {
+        function: param
+        for function, param in FUNCTION_CODE_KEY_PARAMS.items()
+        if param in template.parameters
+    }
+
+
+def deploy_stack(options: DeployOptions, aws: Aws, console: Console | None = None) -> DeployResult:
+    """The whole deploy: template, bucket, code upload, change set, execution."""
+    console = console or Console()
+    template = load_template(options)
+    aws.check_credentials()
+    cfn, s3 = aws.client("cloudformation"), aws.client("s3")
+    deployer = Deployer(cfn, s3, options.polling, console)
+    bucket = options.bucket or ensure_bootstrapped(deployer, options.bootstrap_stack).bucket
+
+    computed: dict[str, str] = {}
+    if Params.ENVIRONMENT in template.parameters:
+        computed[Params.ENVIRONMENT] = options.env
+    if Params.CODE_BUCKET in template.parameters:
+        computed[Params.CODE_BUCKET] = bucket
+    code_keys = code_key_parameters(template)
+    if code_keys:
+        packager = Packager(output_dir=options.output_dir, bundle_deps=options.bundle_deps)
+        for function, param in sorted(code_keys.items()):
+            uploaded = upload(s3, packager.build(function), bucket, options.stack_name)
+            note = "uploaded" if uploaded.uploaded else "unchanged"
+            console.info(f"{function}: {uploaded.uri} ({note})")
+            computed[param] = uploaded.key
+
+    request = DeployRequest(
+        stack_name=options.stack_name,
+        template=template,
+        parameters={**computed, **options.parameter_overrides},
+        tags=options.tags,
+        execute=options.execute,
+        allow_replacement=options.allow_replacement,
+        artifact_bucket=bucket,
+        artifact_prefix=options.stack_name,
+    )
+    return deployer.deploy(request)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.deploy",
+        description="Package, upload and deploy the stack through a CloudFormation change set.",
+        epilog="Exit codes: 0 deployed or nothing to change; 1 the deploy failed; 2 usage or "
+        "input error; 3 refused by the replacement guard; 4 timed out waiting.",
+    )
+    parser.add_argument("--stack-name", required=True)
+    parser.add_argument("--env", default="dev", help="environment (default %(default)s)")
+    parser.add_argument("--template-file", type=Path, help="deploy this template instead")
+    parser.add_argument("--bucket", help="artifact bucket (default: the bootstrap stack's)")
+    parser.add_argument("--bootstrap-stack", default=DEFAULT_BOOTSTRAP_STACK)
+    parser.add_argument("--parameter-overrides", nargs="+", default=[], metavar="K=V")
+    parser.add_argument("--tags", nargs="+", default=[], metavar="K=V")
+    parser.add_argument("--no-execute", action="store_true", help="stop after the change set")
+    parser.add_argument("--allow-replacement", action="store_true")
+    parser.add_argument("--fail-on-empty-changeset", action="store_true")
+    parser.add_argument("--outputs-file", type=Path, help="write the stack outputs as JSON")
+    parser.add_argument("--no-deps", action="store_true", help="zip sources without dependencies")
+    parser.add_argument("--output-dir", type=Path, default=DEFAULT_OUTPUT_DIR)
+    parser.add_argument(
+        "--timeout", type=float, default=Polling.timeout, help="seconds to wait (default 3600)"
+    )
+    add_aws_arguments(parser)
+    return parser.parse_args(argv)
+
+
+def write_outputs(outputs: dict[str, str], console: Console, path: Path | None) -> None:
+    """Print the stack outputs; with PATH also write them there as JSON."""
+    if outputs:
+        console.info("Outputs:")
+        width = max(len(key) for key in outputs)
+        for key in sorted(outputs):
+            console.info(f"  {key.ljust(width)}  {outputs[key]}")
+    else:
+        console.info("Outputs: (none reported)")
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(outputs, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None, polling: Polling | None = None) -> int:
+    """Parse flags, deploy, and map the outcome to the contract's exit codes."""
+    args = parse_args(argv)
+
+    def command() -> int:
+        base = polling or Polling()
+        options = DeployOptions(
+            stack_name=args.stack_name,
+            env=args.env,
+            template_file=args.template_file,
+            bucket=args.bucket,
+            bootstrap_stack=args.bootstrap_stack,
+            parameter_overrides=parse_pairs(args.parameter_overrides, "--parameter-overrides"),
+            tags=parse_pairs(args.tags, "--tags"),
+            execute=not args.no_execute,
+            allow_replacement=args.allow_replacement,
+            bundle_deps=not args.no_deps,
+            output_dir=args.output_dir,
+            polling=Polling(base.delay, base.backoff, base.max_delay, args.timeout),
+        )
+        console = Console()
+        result = deploy_stack(options, Aws(AwsTarget(args.region, args.endpoint_url)), console)
+        if result.outcome == "no-changes":
+            if args.fail_on_empty_changeset:
+                console.warn(f"error: no changes to deploy to stack {args.stack_name}")
+                return 1
+        if result.outcome != "not-executed":
+            write_outputs(result.outputs, console, args.outputs_file)
+        return 0
+
+    return run(command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
