@@ -1,0 +1,286 @@
+"""`python -m scripts.local`: the whole stack on this machine, no AWS account, no Docker.
+
+Starts an embedded moto server, deploys the real template into it with the same deploy code
+users run against AWS, then serves the API as API Gateway would (SigV4 for AWS_IAM methods,
+the request validator and model, Lambda proxy events) with the handler running in-process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import tempfile
+import threading
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, NoReturn, TextIO
+
+from tracking_templates.names import ENV_PATTERN, ENV_RE
+
+DEFAULT_ACCESS_KEY = "testing"
+DEFAULT_SECRET_KEY = "testing"
+log = logging.getLogger("scripts.local")
+
+SIGNING_HELP = f"""\
+Every method of this API uses AWS_IAM authorization, so requests must be signed with SigV4
+(service execute-api, the --region given) by the credentials in AWS_ACCESS_KEY_ID /
+AWS_SECRET_ACCESS_KEY (default {DEFAULT_ACCESS_KEY} / {DEFAULT_SECRET_KEY}). Unsigned requests get 403.
+
+The first line on stdout is the base URL (http://HOST:PORT/ENV); everything else (the deploy,
+the request log, the functions' logs) goes to stderr. Stop with Ctrl-C or SIGTERM.
+
+With awscurl (pip install awscurl):
+  AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing awscurl --service execute-api \\
+    --region us-east-1 -X POST -H 'Content-Type: application/json' \\
+    -d '{{"tracking_id": "PKG-1", "status": "in_transit", "location": {{"lat": 52.5, "lng": 13.4}}}}' \\
+    http://127.0.0.1:3000/dev/track
+
+With botocore (Python), the signer the AWS SDK itself uses:
+  import json, urllib.request
+  from botocore.auth import SigV4Auth
+  from botocore.awsrequest import AWSRequest
+  from botocore.credentials import Credentials
+
+  url = "http://127.0.0.1:3000/dev/track"
+  body = json.dumps({{"tracking_id": "PKG-1", "status": "delivered", "location": {{"lat": 1, "lng": 2}}}})
+  request = AWSRequest("POST", url, data=body, headers={{"Content-Type": "application/json"}})
+  SigV4Auth(Credentials("testing", "testing"), "execute-api", "us-east-1").add_auth(request)
+  print(urllib.request.urlopen(urllib.request.Request(
+      url, data=body.encode(), headers=dict(request.headers), method="POST")).read())
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # One line on stderr, exit 2, as every script of the project.
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _env_name(value: str) -> str:
+    if not ENV_RE.match(value):
+        raise argparse.ArgumentTypeError(f"invalid environment name {value!r}: must match {ENV_PATTERN}")
+    return value
+
+
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid port {value!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port {port} not in 0..65535")
+    return port
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of `python -m scripts.local`."""
+    parser = _Parser(
+        prog="python -m scripts.local",
+        description="Run the logistics-tracking stack locally: an embedded AWS emulator (moto), the real "
+        "template deployed into it with scripts.deploy, and the API served as API Gateway would.",
+        epilog=SIGNING_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=_port, default=3000, help="port to listen on; 0 picks a free one (default 3000)")
+    parser.add_argument("--env", type=_env_name, default="dev", help="environment (and stage) name (default dev)")
+    parser.add_argument("--region", default="us-east-1", help="region of the emulated stack and of signatures "
+                        "(default us-east-1)")
+    return parser
+
+
+class _Interrupted(BaseException):
+    """SIGINT or SIGTERM: stop serving (a BaseException so nothing on the way catches it)."""
+
+
+def _raise_interrupted(signum: int, frame: Any) -> None:
+    raise _Interrupted(signum)
+
+
+def _configure_logging() -> None:
+    # The request log: one plain line per request on stderr, nothing from other libraries.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    _quiet_emulator_logs()
+
+
+def _quiet_emulator_logs() -> None:
+    # werkzeug logs every emulator request and moto warns about each resource type it skips;
+    # neither says anything about the user's requests.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    logging.getLogger("moto").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", module=r"moto(\.|$)")
+
+
+@contextmanager
+def _results_stream() -> Iterator[TextIO]:
+    """Yield the real stdout; meanwhile everything else written to stdout lands on stderr.
+
+    The deploy's report, the handlers' JSON logs and metrics all print to stdout; only the
+    base URL must, so that `$(... | head -1)` and test harnesses read it cleanly.
+    """
+    sys.stdout.flush()
+    results = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)
+    try:
+        yield results
+    finally:
+        if not results.closed:
+            results.close()
+
+
+def _start_emulator() -> Any:
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    return server
+
+
+def _emulator_url(server: Any) -> str:
+    import urllib.request
+
+    host, port = server.get_host_and_port()
+    url = f"http://{host}:{port}"
+    # No Docker here: Lambda functions run in this process, never through moto.
+    request = urllib.request.Request(
+        f"{url}/moto-api/config",
+        data=json.dumps({"lambda": {"use_docker": False}}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    urllib.request.urlopen(request, timeout=10).close()
+    return url
+
+
+def _deploy(env: str, region: str, endpoint_url: str, workdir: Path) -> tuple[str, dict[str, Any]]:
+    """Write the template, deploy it with scripts.deploy; return the stack name and template."""
+    from tracking_templates.cli import main as synth
+
+    from . import deploy
+
+    template_file = workdir / "template.json"
+    if synth(["--env", env, "-o", str(template_file)]) != 0:
+        raise RuntimeError("the template could not be written")
+    stack_name = f"tracking-{env}"
+    code = deploy.main(
+        [
+            "--stack-name", stack_name,
+            "--env", env,
+            "--template-file", str(template_file),
+            "--region", region,
+            "--endpoint-url", endpoint_url,
+        ]
+    )  # fmt: skip
+    if code != 0:
+        raise RuntimeError(f"scripts.deploy exited {code}")
+    return stack_name, json.loads(template_file.read_text(encoding="utf-8"))
+
+
+def _gateway(stack_name: str, template: dict[str, Any], region: str, domain_name: str) -> Any:
+    import boto3
+
+    from .localgw.events import Caller, StageInfo
+    from .localgw.functions import InProcessFunction
+    from .localgw.gateway import Gateway
+    from .localgw.routes import rest_api_from_template
+    from .localgw.sigv4 import Credentials
+    from .localgw.stack import deployed_stack, function_config
+
+    session = boto3.Session(region_name=region)
+    stack = deployed_stack(session, stack_name, template)
+    api = rest_api_from_template(stack.resolver)
+    api_physical_id = stack.physical_ids[api.logical_id]
+    resources = session.client("apigateway").get_resources(restApiId=api_physical_id, limit=500)["items"]
+    stage = StageInfo(
+        api_id=api_physical_id,
+        account_id=stack.identity.account_id,
+        stage=api.stage_name,
+        stage_variables=api.stage_variables,
+        domain_name=domain_name,
+        resource_ids={r["path"]: r["id"] for r in resources},
+    )
+    functions = {
+        logical_id: InProcessFunction(function_config(stack, logical_id), region)
+        for logical_id in sorted({r.function for r in api.routes if r.function})
+    }
+    credentials = Credentials(
+        os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"], os.environ.get("AWS_SESSION_TOKEN") or None
+    )
+    identity = Caller(None, stack.identity.account_id, stack.identity.arn, stack.identity.user_id)
+    return Gateway(api, stage, credentials, region, functions, identity)
+
+
+def _configure_process(region: str, endpoint_url: str | None = None) -> None:
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", DEFAULT_ACCESS_KEY)
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", DEFAULT_SECRET_KEY)
+    os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = region
+    if endpoint_url:
+        # Every boto3 client in this process (deploy, handlers) talks to the emulator only.
+        os.environ["AWS_ENDPOINT_URL"] = endpoint_url
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse flags, deploy into an embedded emulator, serve until SIGINT/SIGTERM; return the exit code."""
+    args = build_parser().parse_args(argv)
+    _configure_logging()
+    _configure_process(args.region)
+
+    from .localgw.server import LocalApiServer
+
+    previous = {s: signal.signal(s, _raise_interrupted) for s in (signal.SIGINT, signal.SIGTERM)}
+    emulator = None
+    server = None
+    serving = None
+    try:
+        with _results_stream() as results:
+            try:
+                server = LocalApiServer((args.host, args.port))
+            except OSError as error:
+                print(f"error: cannot listen on {args.host}:{args.port}: {error.strerror}", file=sys.stderr)
+                return 1
+            emulator = _start_emulator()
+            endpoint_url = _emulator_url(emulator)
+            _configure_process(args.region, endpoint_url)
+            log.info("emulator at %s; deploying the %s stack into it", endpoint_url, args.env)
+            with tempfile.TemporaryDirectory(prefix="tracking-local-") as workdir:
+                stack_name, template = _deploy(args.env, args.region, endpoint_url, Path(workdir))
+            server.gateway = _gateway(stack_name, template, args.region, server.base_host)
+            serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+            serving.start()
+            base_url = f"http://{server.base_host}/{server.gateway.api.stage_name}"
+            print(base_url, file=results, flush=True)
+            results.close()
+            log.info("serving %s on %s (Ctrl-C to stop)", ", ".join(server.gateway.api.resource_paths()), base_url)
+            threading.Event().wait()
+    except _Interrupted:
+        if serving is None:
+            print("interrupted before the API was ready", file=sys.stderr)
+            return 130
+    except Exception as error:  # one line, not a traceback: the cause is in the log above
+        print(f"error: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if server is not None:
+            if serving is not None:
+                server.shutdown()
+            server.server_close()
+        if emulator is not None:
+            emulator.stop()
+    log.info("stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
