@@ -1,0 +1,184 @@
+"""End to end over real HTTP: `python -m scripts.local` as a subprocess, requests signed with botocore."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from botocore.credentials import Credentials
+
+from .local_support import Client, free_port, port_is_free
+
+pytestmark = pytest.mark.slow
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+STARTUP_TIMEOUT_S = 120
+
+
+@dataclass
+class LocalApi:
+    """The running `scripts.local` process, its base URL and its stderr log file."""
+
+    process: subprocess.Popen
+    base_url: str
+    port: int
+    stderr_path: Path
+
+    def stderr(self) -> str:
+        """Everything the process wrote to stderr so far."""
+        return self.stderr_path.read_text(encoding="utf-8", errors="replace")
+
+
+@pytest.fixture(scope="module")
+def local_api() -> Iterator[LocalApi]:
+    """One `python -m scripts.local` for the whole module (startup deploys a whole stack)."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull})
+    with tempfile.TemporaryDirectory() as tmp:
+        stderr_path = Path(tmp) / "stderr.log"
+        with stderr_path.open("wb") as stderr:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "scripts.local", "--port", str(port), "--env", "dev"],
+                cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=stderr,
+            )
+        try:
+            first_line = process.stdout.readline().decode().strip()
+            if not first_line:
+                process.wait(timeout=STARTUP_TIMEOUT_S)
+                pytest.fail(f"scripts.local exited {process.returncode}: {stderr_path.read_text()[-3000:]}")
+            yield LocalApi(process, first_line, port, stderr_path)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            process.stdout.close()
+
+
+@pytest.fixture
+def client(local_api: LocalApi) -> Iterator[Client]:
+    """A keep-alive connection to the running API."""
+    connection = Client(local_api.base_url)
+    yield connection
+    connection.close()
+
+
+def update(tracking_id: str, status: str = "in_transit") -> dict:
+    """A valid POST /track body."""
+    return {"tracking_id": tracking_id, "status": status, "location": {"lat": 52.52, "lng": 13.405}}
+
+
+def test_first_line_is_the_stage_base_url(local_api: LocalApi) -> None:
+    # GIVEN the process started on a chosen port  # WHEN it is ready  # THEN line 1 is http://HOST:PORT/<env>
+    assert local_api.base_url == f"http://127.0.0.1:{local_api.port}/dev"
+
+
+def test_unsigned_request_is_refused_as_api_gateway_does(client: Client) -> None:
+    # GIVEN a valid body  # WHEN it is POSTed without a signature
+    answer = client.call("POST", "/track", update("E2E-UNSIGNED"), credentials=None)
+    # THEN API Gateway's answer for AWS_IAM methods
+    assert (answer.status, answer.json) == (403, {"message": "Missing Authentication Token"})
+    assert answer.headers["x-amzn-errortype"] == "MissingAuthenticationTokenException"
+
+
+def test_wrong_secret_is_refused(client: Client) -> None:
+    # GIVEN the right access key id with the wrong secret
+    wrong = Credentials("testing", "not-the-secret")
+    # WHEN a signed GET is sent
+    answer = client.call("GET", "/status?tracking_id=E2E-1", credentials=wrong)
+    # THEN the signature does not match
+    assert answer.status == 403
+    assert answer.json["message"].startswith("The request signature we calculated does not match")
+
+
+def test_unknown_access_key_is_refused(client: Client) -> None:
+    # GIVEN credentials nobody configured  # WHEN they sign a request
+    answer = client.call("GET", "/status?tracking_id=E2E-1", credentials=Credentials("AKIDUNKNOWN", "testing"))
+    # THEN API Gateway's answer for an unknown key
+    assert (answer.status, answer.json) == (403, {"message": "The security token included in the request is invalid."})
+
+
+def test_signed_post_is_stored_and_get_shows_it(client: Client) -> None:
+    # GIVEN a signed, valid update
+    posted = client.call("POST", "/track", update("E2E-ROUNDTRIP", "delivered"))
+    # WHEN the same shipment's status is read back
+    got = client.call("GET", "/status?tracking_id=E2E-ROUNDTRIP")
+    # THEN the handler stored it in the emulated table and returns it
+    assert posted.status == 200, posted.json
+    assert posted.json["tracking_id"] == "E2E-ROUNDTRIP"
+    assert isinstance(posted.json["timestamp"], int)
+    assert posted.headers["x-amzn-requestid"]
+    assert got.status == 200, got.json
+    assert got.json["count"] == 1
+    assert got.json["updates"][0]["status"] == "delivered"
+    assert got.json["updates"][0]["timestamp"] == posted.json["timestamp"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"tracking_id": "E2E-BAD", "status": "lost", "location": {"lat": 1, "lng": 2}},
+        {"tracking_id": "E2E-BAD", "status": "pending", "location": {"lat": 91, "lng": 2}},
+        {"tracking_id": "E2E-BAD", "status": "pending"},
+    ],
+    ids=["status-not-in-enum", "lat-out-of-range", "no-location"],
+)
+def test_body_failing_the_model_is_rejected_before_the_handler(client: Client, body: dict) -> None:
+    # GIVEN a signed body that breaks the template's request model  # WHEN it is POSTed
+    answer = client.call("POST", "/track", body)
+    # THEN API Gateway's validator answers (its message, not the handler's {"error": ...})
+    assert (answer.status, answer.json) == (400, {"message": "Invalid request body"})
+    # AND nothing reached the table
+    assert client.call("GET", "/status?tracking_id=E2E-BAD").json["count"] == 0
+
+
+def test_missing_required_query_parameter_is_rejected(client: Client) -> None:
+    # GIVEN the template marks tracking_id required on GET /status  # WHEN it is left out
+    answer = client.call("GET", "/status")
+    # THEN the validator names it
+    assert (answer.status, answer.json) == (400, {"message": "Missing required request parameters: [tracking_id]"})
+
+
+@pytest.mark.parametrize("method, path", [("GET", "/nowhere"), ("DELETE", "/track"), ("GET", "/track")])
+def test_unknown_route_is_missing_authentication_token(client: Client, method: str, path: str) -> None:
+    # GIVEN a path or method the template does not declare  # WHEN a signed request asks for it
+    answer = client.call(method, path)
+    # THEN API Gateway's answer for an unknown route
+    assert (answer.status, answer.json) == (403, {"message": "Missing Authentication Token"})
+
+
+def test_request_log_line_per_request(local_api: LocalApi, client: Client) -> None:
+    # GIVEN a request with a recognisable query  # WHEN it is served
+    client.call("GET", "/status?tracking_id=E2E-LOGLINE")
+    # THEN stderr has its line: method, path, status, latency
+    deadline = time.monotonic() + 5
+    while "E2E-LOGLINE" not in local_api.stderr() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    line = next(l for l in local_api.stderr().splitlines() if "tracking_id=E2E-LOGLINE" in l and l.startswith("GET"))
+    method, path, status, latency = line.split()
+    assert (method, path, status) == ("GET", "/dev/status?tracking_id=E2E-LOGLINE", "200")
+    assert latency.endswith("ms") and float(latency[:-2]) >= 0
+
+
+def test_sigint_stops_cleanly_and_frees_the_port(local_api: LocalApi) -> None:
+    # GIVEN the running server (this test runs last in the module)
+    assert local_api.process.poll() is None
+    # WHEN it gets SIGINT
+    started = time.monotonic()
+    local_api.process.send_signal(signal.SIGINT)
+    code = local_api.process.wait(timeout=10)
+    # THEN it exits 0 within a few seconds, the port is free and stdout held only the URL
+    assert code == 0, local_api.stderr()[-2000:]
+    assert time.monotonic() - started < 5
+    assert port_is_free(local_api.port)
+    assert local_api.process.stdout.read() == b""
+    assert "Traceback" not in local_api.stderr()
