@@ -1,0 +1,14 @@
+"""Names of the CloudWatch metrics the notifier emits (dimension `service`).
+
+Import-free, like env.py, so the template generator can load it for its alarms.
+"""
+
+# One SNS message published for a stream record.
+NOTIFICATION_PUBLISHED = "NotificationPublished"
+# A record that needed a notification could not be published; it is reported for retry.
+NOTIFICATION_FAILED = "NotificationFailed"
+# A record that needed a notification but could not be read (missing or mistyped fields):
+# retrying cannot fix it, so it is logged and skipped.
+NOTIFICATION_MALFORMED = "NotificationMalformed"
+
+ALL = (NOTIFICATION_PUBLISHED, NOTIFICATION_FAILED, NOTIFICATION_MALFORMED)

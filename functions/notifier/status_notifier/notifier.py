@@ -1,0 +1,93 @@
+"""One invocation's work: decide per stream record, publish, and account for the outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import Enum
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+
+from . import metric_names
+from .config import NotifierConfig
+from .flags import real_time_notifications_enabled
+from .observability import logger, metrics
+from .publisher import publish
+from .records import MalformedRecord, Notification, notification_for
+
+
+class Outcome(str, Enum):
+    """What became of a record that did not fail."""
+
+    PUBLISHED = "published"
+    NOT_NEEDED = "not_needed"
+    FLAG_OFF = "flag_off"
+    MALFORMED = "malformed"
+
+
+class StatusNotifier:
+    """Handles the records of one batch (create one per invocation)."""
+
+    def __init__(
+        self,
+        config: NotifierConfig,
+        read_flag: Callable[[str], bool] = real_time_notifications_enabled,
+        send: Callable[[str, Notification, str], str] = publish,
+    ) -> None:
+        self._config = config
+        self._read_flag = read_flag
+        self._send = send
+        self._flag: bool | None = None
+        self._flag_error: Exception | None = None
+
+    def handle(self, record: DynamoDBRecord) -> Outcome:
+        """Publish the record's notification if it calls for one; raise if that fails."""
+        stream_record = record.raw_event.get("dynamodb")
+        sequence_number = stream_record.get("SequenceNumber") if isinstance(stream_record, dict) else None
+        with logger.append_context_keys(sequence_number=sequence_number, event_id=record.raw_event.get("eventID")):
+            try:
+                notification = notification_for(record, self._config.notify_statuses)
+            except MalformedRecord as error:
+                # Retrying cannot repair a record, and a retried record holds up its whole shard
+                # until it expires: log it (with its position, to find it in the stream) and move on.
+                logger.error("Malformed stream record skipped", extra={"reason": str(error)})
+                metrics.add_metric(name=metric_names.NOTIFICATION_MALFORMED, unit=MetricUnit.Count, value=1)
+                return Outcome.MALFORMED
+            if notification is None:
+                return Outcome.NOT_NEEDED
+            return self._notify(notification)
+
+    def _notify(self, notification: Notification) -> Outcome:
+        try:
+            if not self._flag_is_on():
+                return Outcome.FLAG_OFF
+            message_id = self._send(self._config.topic_arn, notification, self._config.environment)
+        except Exception:
+            logger.exception(
+                "Notification not published; the record is reported for retry",
+                extra={"tracking_id": notification.tracking_id, "status": notification.status},
+            )
+            metrics.add_metric(name=metric_names.NOTIFICATION_FAILED, unit=MetricUnit.Count, value=1)
+            raise
+        logger.info(
+            "Notification published",
+            extra={"tracking_id": notification.tracking_id, "status": notification.status, "message_id": message_id},
+        )
+        metrics.add_metric(name=metric_names.NOTIFICATION_PUBLISHED, unit=MetricUnit.Count, value=1)
+        return Outcome.PUBLISHED
+
+    def _flag_is_on(self) -> bool:
+        """The flag, read at most once per invocation (and through a 5-minute cache across them).
+
+        A failed read is remembered too: the batch's other records fail at once instead of each
+        retrying SSM, and the whole batch comes back on the next attempt.
+        """
+        if self._flag_error is not None:
+            raise self._flag_error
+        if self._flag is None:
+            try:
+                self._flag = self._read_flag(self._config.feature_flags_param)
+            except Exception as error:
+                self._flag_error = error
+                raise
+        return self._flag
