@@ -7,8 +7,11 @@ import json
 from dataclasses import dataclass
 
 from troposphere import AWSObject, GetAtt, Ref, Sub
+from awacs import sts
+from awacs.aws import Allow, Policy, Principal, Statement
 from troposphere.apigateway import (
     AccessLogSetting,
+    Account,
     Deployment,
     EndpointConfiguration,
     Integration,
@@ -21,6 +24,7 @@ from troposphere.apigateway import (
     Stage,
 )
 from troposphere.awslambda import Permission
+from troposphere.iam import Role
 
 from . import sources
 from .compute import Compute
@@ -28,6 +32,7 @@ from .inputs import Inputs, stack_tags
 from .logs import Logs
 from .names import REQUEST_MODEL_NAME, REST_API_NAME, Resources
 from .settings import Settings
+from .suppressions import NO_API_CACHE, checkov_metadata
 
 # One JSON line per request; the fields API Gateway documents for $context.
 ACCESS_LOG_FORMAT = json.dumps(
@@ -50,12 +55,6 @@ ACCESS_LOG_FORMAT = json.dumps(
     separators=(",", ":"),
 )
 
-_NO_CACHE = {
-    "id": "CKV_AWS_120",
-    "comment": "No cache: every answer is per shipment and must be current; POSTs are never cacheable.",
-}
-
-
 @dataclass(frozen=True)
 class Api:
     """Everything API Gateway: the API, its routes, validation, deployment and stage."""
@@ -68,6 +67,8 @@ class Api:
     permissions: tuple[Permission, ...]
     deployment: Deployment
     stage: Stage
+    # The account-level logging role and setting (empty when settings leave them to others).
+    account_logging: tuple[AWSObject, ...]
 
 
 def definition_hash(*objects: AWSObject) -> str:
@@ -85,6 +86,28 @@ def _lambda_proxy(function) -> Integration:
             Arn=GetAtt(function, "Arn"),
         ),
     )
+
+
+def _account_logging(inputs: Inputs) -> tuple[Role, Account]:
+    role = Role(
+        "ApiGatewayCloudWatchRole",
+        AssumeRolePolicyDocument=Policy(
+            Version="2012-10-17",
+            Statement=[
+                Statement(
+                    Effect=Allow, Principal=Principal("Service", "apigateway.amazonaws.com"), Action=[sts.AssumeRole]
+                )
+            ],
+        ),
+        # The policy AWS documents for this account-wide role (it logs for every API).
+        ManagedPolicyArns=[
+            Sub("arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs")
+        ],
+        Tags=stack_tags(inputs),
+        DeletionPolicy="Retain",
+        UpdateReplacePolicy="Retain",
+    )
+    return role, Account("ApiGatewayAccount", CloudWatchRoleArn=GetAtt(role, "Arn"))
 
 
 def api(settings: Settings, inputs: Inputs, funcs: Compute, log: Logs) -> Api:
@@ -161,6 +184,7 @@ def api(settings: Settings, inputs: Inputs, funcs: Compute, log: Logs) -> Api:
         Description=f"API definition {api_hash}",
         DependsOn=[m.title for m in methods],
     )
+    account_logging = _account_logging(inputs) if settings.manage_api_gateway_account else ()
     stage = Stage(
         Resources.STAGE,
         RestApiId=Ref(rest_api),
@@ -179,8 +203,11 @@ def api(settings: Settings, inputs: Inputs, funcs: Compute, log: Logs) -> Api:
         ],
         AccessLogSetting=AccessLogSetting(DestinationArn=GetAtt(log.api_access, "Arn"), Format=ACCESS_LOG_FORMAT),
         Tags=stack_tags(inputs),
-        Metadata={"checkov": {"skip": [_NO_CACHE]}},
+        Metadata=checkov_metadata(NO_API_CACHE),
     )
+    if account_logging:
+        # The stage's access logging needs the account's role in place first.
+        stage.DependsOn = [account_logging[-1].title]
     return Api(
         rest_api=rest_api,
         resources=(track, status),
@@ -190,4 +217,5 @@ def api(settings: Settings, inputs: Inputs, funcs: Compute, log: Logs) -> Api:
         permissions=permissions,
         deployment=deployment,
         stage=stage,
+        account_logging=account_logging,
     )

@@ -35,6 +35,7 @@ from .notifications import Notifications
 from .parameters import Parameters
 from .settings import FunctionSettings, Settings
 from .storage import Storage
+from .suppressions import NO_VPC, STREAM_FAILURES_GO_TO_MAPPING_DLQ, checkov_metadata
 
 HANDLER = "handler.main"
 METRICS_NAMESPACE = "LogisticsTracking"
@@ -119,6 +120,7 @@ def compute(
         inputs,
         Description="Logistics tracking API (POST /track, GET /status)",
         DeadLetterConfig=DeadLetterConfig(TargetArn=GetAtt(store.dlq, "Arn")),
+        Metadata=checkov_metadata(NO_VPC),
     )
     n = sources.notifier_env()
     notifier_function = _function(
@@ -144,17 +146,7 @@ def compute(
         ),
         inputs,
         Description="Publishes delivered/failed status updates from the table's stream to SNS",
-        Metadata={
-            "checkov": {
-                "skip": [
-                    {
-                        "id": "CKV_AWS_116",
-                        "comment": "Invoked synchronously by the stream mapping, whose OnFailure "
-                        "destination is the dead-letter queue; a function DLQ only catches async invokes.",
-                    }
-                ]
-            }
-        },
+        Metadata=checkov_metadata(NO_VPC, STREAM_FAILURES_GO_TO_MAPPING_DLQ),
     )
     stream = settings.stream
     stream_mapping = EventSourceMapping(

@@ -13,6 +13,11 @@ ENV_PATTERN = r"^[a-z][a-z0-9-]{0,19}$"
 ENV_RE = re.compile(ENV_PATTERN)
 
 
+def is_valid_env(name: object) -> bool:
+    """Whether `name` is a valid environment name (whole string: `$` alone admits "dev\\n")."""
+    return isinstance(name, str) and ENV_RE.fullmatch(name) is not None
+
+
 class Params:
     """Logical names of the template's CloudFormation Parameters."""
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from .names import ENV_PATTERN, ENV_RE
+from .names import ENV_PATTERN, is_valid_env
 
 # The values CloudWatch Logs accepts for RetentionInDays.
 LOG_RETENTION_DAYS = frozenset(
@@ -94,12 +94,16 @@ class Settings:
     notifier_function: FunctionSettings
     throttle_rate_limit: float
     throttle_burst_limit: int
+    # API Gateway writes access logs only once the account names a CloudWatch role; the stack
+    # sets one (retained, so another stack's use of it survives this one's deletion). Turn
+    # off where the account's API Gateway settings are managed elsewhere.
+    manage_api_gateway_account: bool = True
     alarms: AlarmSettings = field(default_factory=AlarmSettings)
     stream: StreamSettings = field(default_factory=StreamSettings)
     notify_statuses: tuple[str, ...] = ("delivered", "failed")
 
     def __post_init__(self) -> None:
-        _check(bool(ENV_RE.match(self.env)), f"invalid environment {self.env!r}: must match {ENV_PATTERN}")
+        _check(is_valid_env(self.env), f"invalid environment {self.env!r}: must match {ENV_PATTERN}")
         _check(self.profile in PROFILES_NAMES, f"unknown profile {self.profile!r}")
         _check(
             self.log_retention_days in LOG_RETENTION_DAYS,
@@ -157,6 +161,6 @@ _PROFILES: dict[str, Settings] = {
 
 def settings_for(env: str) -> Settings:
     """The settings of environment `env`: its own profile, or dev's for any other valid name."""
-    if not isinstance(env, str) or not ENV_RE.match(env):
+    if not is_valid_env(env):
         raise SettingsError(f"invalid environment {env!r}: must match {ENV_PATTERN}")
     return replace(_PROFILES.get(env, _PROFILES["dev"]), env=env)

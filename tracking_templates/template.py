@@ -51,7 +51,7 @@ def build_template(settings: Settings) -> Template:
     t.add_resource([log.api_function, log.notifier_function, log.api_access, roles.api_role, roles.notifier_role])
     t.add_resource([funcs.api_function, funcs.notifier_function, funcs.stream_mapping])
     t.add_resource([gateway.rest_api, *gateway.resources, gateway.model, gateway.validator, *gateway.methods])
-    t.add_resource([*gateway.permissions, gateway.deployment, gateway.stage])
+    t.add_resource([*gateway.permissions, *gateway.account_logging, gateway.deployment, gateway.stage])
     t.add_resource([*watch.alarms, watch.dashboard])
 
     # Outputs read only Refs and attributes of resources every emulator creates (no Stage,

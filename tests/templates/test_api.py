@@ -1,0 +1,121 @@
+"""API Gateway: routes, auth, validation, the hashed deployment and the stage."""
+
+from __future__ import annotations
+
+import json
+
+from tracking_templates import sources
+from tracking_templates.api import definition_hash
+from tracking_templates.names import REQUEST_MODEL_NAME, Resources
+from tracking_templates.settings import settings_for
+from tracking_templates.template import build_template
+
+from .conftest import resources_of_type
+
+
+def _methods(template: dict) -> dict[str, dict]:
+    return resources_of_type(template, "AWS::ApiGateway::Method")
+
+
+def _path_of(template: dict, method: dict) -> str:
+    return template["Resources"][method["Properties"]["ResourceId"]["Ref"]]["Properties"]["PathPart"]
+
+
+def test_routes_are_iam_authorised_lambda_proxies(dev: dict) -> None:
+    # GIVEN the methods
+    routes = {(m["Properties"]["HttpMethod"], _path_of(dev, m)): m["Properties"] for m in _methods(dev).values()}
+    # THEN exactly POST /track and GET /status, AWS_IAM, proxied to the API function
+    assert set(routes) == {("POST", "track"), ("GET", "status")}
+    for props in routes.values():
+        assert props["AuthorizationType"] == "AWS_IAM"
+        assert props["RequestValidatorId"] == {"Ref": Resources.REQUEST_VALIDATOR}
+        integration = props["Integration"]
+        assert (integration["Type"], integration["IntegrationHttpMethod"]) == ("AWS_PROXY", "POST")
+        assert integration["Uri"]["Fn::Sub"][1] == {"Arn": {"Fn::GetAtt": [Resources.API_FUNCTION, "Arn"]}}
+        assert integration["Uri"]["Fn::Sub"][0].startswith("arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:")
+    assert routes[("POST", "track")]["RequestModels"] == {"application/json": {"Ref": Resources.REQUEST_MODEL}}
+    assert routes[("GET", "status")]["RequestParameters"]["method.request.querystring.tracking_id"] is True
+
+
+def test_model_is_the_handlers_schema_and_validation_is_on(dev: dict) -> None:
+    model = dev["Resources"][Resources.REQUEST_MODEL]["Properties"]
+    # (troposphere writes the schema as a JSON string, which CloudFormation accepts)
+    assert json.loads(model["Schema"]) == sources.tracking_update_schema()
+    assert model["Name"] == REQUEST_MODEL_NAME and model["ContentType"] == "application/json"
+    validator = dev["Resources"][Resources.REQUEST_VALIDATOR]["Properties"]
+    assert validator["ValidateRequestBody"] is True and validator["ValidateRequestParameters"] is True
+    assert dev["Resources"][Resources.REST_API]["Properties"]["EndpointConfiguration"] == {"Types": ["REGIONAL"]}
+
+
+def test_invoke_permissions_are_scoped_to_this_api(dev: dict) -> None:
+    permissions = resources_of_type(dev, "AWS::Lambda::Permission")
+    arns = sorted(p["Properties"]["SourceArn"]["Fn::Sub"][0] for p in permissions.values())
+    assert arns == [
+        "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${Api}/*/GET/status",
+        "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${Api}/*/POST/track",
+    ]
+    for p in permissions.values():
+        assert p["Properties"]["SourceArn"]["Fn::Sub"][1] == {"Api": {"Ref": Resources.REST_API}}
+        assert p["Properties"]["Principal"] == "apigateway.amazonaws.com"
+
+
+def test_deployment_depends_on_every_method(dev: dict) -> None:
+    (deployment_id,) = resources_of_type(dev, "AWS::ApiGateway::Deployment")
+    deployment = dev["Resources"][deployment_id]
+    assert deployment_id.startswith(Resources.DEPLOYMENT_PREFIX)
+    assert sorted(deployment["DependsOn"]) == sorted(_methods(dev))
+
+
+def test_deployment_id_changes_when_the_api_changes(monkeypatch) -> None:
+    # GIVEN the deployment's id as generated now
+    def deployment_id() -> str:
+        t = build_template(settings_for("dev"))
+        return next(name for name in t.resources if name.startswith(Resources.DEPLOYMENT_PREFIX))
+
+    before = deployment_id()
+    assert deployment_id() == before, "the id must be stable for an unchanged API"
+    # WHEN the request schema (the model) changes
+    schema = sources.tracking_update_schema()
+    schema["properties"]["tracking_id"]["maxLength"] = 50
+    monkeypatch.setattr(sources, "tracking_update_schema", lambda: json.loads(json.dumps(schema)))
+    # THEN the deployment gets a new logical id, so CloudFormation deploys the new API
+    assert deployment_id() != before
+
+
+def test_definition_hash_sees_methods_and_is_order_sensitive_only_to_content() -> None:
+    from troposphere.apigateway import Method
+
+    a = Method("M", HttpMethod="GET", AuthorizationType="AWS_IAM", ResourceId="r", RestApiId="a")
+    b = Method("M", HttpMethod="GET", AuthorizationType="NONE", ResourceId="r", RestApiId="a")
+    assert definition_hash(a) != definition_hash(b)
+    assert definition_hash(a) == definition_hash(Method("M", RestApiId="a", ResourceId="r", AuthorizationType="AWS_IAM", HttpMethod="GET"))
+
+
+def test_stage_has_tracing_throttling_and_json_access_logs(templates: dict) -> None:
+    for env in templates:
+        stage = templates[env]["Resources"][Resources.STAGE]["Properties"]
+        settings = settings_for(env)
+        assert stage["StageName"] == {"Ref": "Environment"}
+        assert stage["TracingEnabled"] is True
+        (method_setting,) = stage["MethodSettings"]
+        assert method_setting["ThrottlingRateLimit"] == settings.throttle_rate_limit
+        assert method_setting["ThrottlingBurstLimit"] == settings.throttle_burst_limit
+        assert stage["AccessLogSetting"]["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]}
+        fields = json.loads(stage["AccessLogSetting"]["Format"])
+        assert fields["requestId"] == "$context.requestId" and "status" in fields
+        assert stage["DeploymentId"]["Ref"].startswith(Resources.DEPLOYMENT_PREFIX)
+
+
+def test_stage_waits_for_the_accounts_logging_role(dev: dict) -> None:
+    account = dev["Resources"]["ApiGatewayAccount"]
+    assert dev["Resources"][Resources.STAGE]["DependsOn"] == ["ApiGatewayAccount"]
+    role = dev["Resources"][account["Properties"]["CloudWatchRoleArn"]["Fn::GetAtt"][0]]
+    assert role["DeletionPolicy"] == "Retain", "other stacks' APIs may log through this role"
+
+
+def test_account_logging_can_be_left_to_others() -> None:
+    from dataclasses import replace
+
+    t = build_template(replace(settings_for("dev"), manage_api_gateway_account=False)).to_dict()
+    assert "ApiGatewayAccount" not in t["Resources"]
+    assert "DependsOn" not in t["Resources"][Resources.STAGE]

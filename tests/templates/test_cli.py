@@ -1,0 +1,94 @@
+"""`python -m tracking_templates` as users run it: separate processes, real files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tracking_templates.cli import main
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DIAGRAM = REPO_ROOT / "docs" / "architecture.mmd"
+
+
+def _run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "tracking_templates", *args],
+        capture_output=True, text=True, cwd=REPO_ROOT, check=False, timeout=60,
+    )
+
+
+def test_output_is_byte_identical_across_processes(rendered: dict[str, str]) -> None:
+    # GIVEN two separate processes (different hash seeds)
+    first, second = _run("--env", "prod"), _run("--env", "prod")
+    # THEN both print exactly the same template, the one the library builds
+    assert first.returncode == second.returncode == 0
+    assert first.stdout == second.stdout == rendered["prod"]
+    assert first.stderr == ""
+
+
+@pytest.mark.parametrize("env", ["Prod", "-dev", "dev_1", "", "x" * 21])
+def test_bad_env_exits_2_with_one_line_and_no_stdout(env: str) -> None:
+    result = _run("--env", env)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_unknown_format_is_a_usage_error(capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--format", "xml"])
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().out == ""
+
+
+def test_output_file_and_yaml(tmp_path: Path, rendered: dict[str, str], capsys) -> None:
+    # GIVEN -o FILE in a directory that does not exist yet
+    json_file, yaml_file = tmp_path / "out" / "t.json", tmp_path / "t.yaml"
+    # WHEN both formats are written
+    assert main(["--env", "staging", "-o", str(json_file)]) == 0
+    assert main(["--env", "staging", "--format", "yaml", "-o", str(yaml_file)]) == 0
+    # THEN nothing goes to stdout, the JSON is the template, the YAML the same data in the same order
+    assert capsys.readouterr().out == ""
+    assert json_file.read_text(encoding="utf-8") == rendered["staging"]
+    as_yaml = yaml.safe_load(yaml_file.read_text(encoding="utf-8"))
+    as_json = json.loads(rendered["staging"])
+    assert as_yaml == as_json
+    assert list(as_yaml["Resources"]) == list(as_json["Resources"])
+
+
+def test_unwritable_output_is_exit_2(tmp_path: Path, capsys) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert main(["-o", str(blocker / "t.json")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot write" in err
+
+
+def test_other_env_names_default_their_environment_parameter(capsys) -> None:
+    assert main(["--env", "feature-7"]) == 0
+    assert json.loads(capsys.readouterr().out)["Parameters"]["Environment"]["Default"] == "feature-7"
+
+
+def test_architecture_diagram_in_docs_is_current(capsys) -> None:
+    # GIVEN the diagram committed for the README  WHEN it is generated afresh
+    assert main(["--format", "mermaid"]) == 0
+    fresh = capsys.readouterr().out
+    # THEN they agree (regenerate: python -m tracking_templates --format mermaid -o docs/architecture.mmd)
+    assert DIAGRAM.read_text(encoding="utf-8") == fresh
+
+
+def test_diagram_shows_every_resource_and_reference(dev: dict, capsys) -> None:
+    assert main(["--format", "mermaid"]) == 0
+    diagram = capsys.readouterr().out
+    assert diagram.startswith("flowchart LR\n")
+    for name in dev["Resources"]:
+        assert f"    {name}[" in diagram
+    assert "  TrackingFunction --> TrackingTable\n" in diagram
+    assert "  NotifierStreamMapping --> NotifierFunction\n" in diagram

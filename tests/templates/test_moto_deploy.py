@@ -1,0 +1,118 @@
+"""The generated template really creates in the emulator, by create_stack and by change set."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from tracking_templates.names import STATUS_INDEX, MoreOutputs, Outputs, Params, Resources
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Tried to parse:UserWarning", "ignore:No Moto CloudFormation support:UserWarning"
+)
+
+BUCKET = "code-artifacts"
+KEYS = {Params.CODE_KEY: "tracking/abc.zip", Params.NOTIFIER_CODE_KEY: "notifier/def.zip"}
+
+
+def _dummy_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("handler.py", "def main(event, context):\n    return {}\n")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    with mock_aws(config={"lambda": {"use_docker": False}}):
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket=BUCKET)
+        for key in KEYS.values():
+            s3.put_object(Bucket=BUCKET, Key=key, Body=_dummy_zip())
+        yield
+
+
+def _parameters(env: str) -> list[dict]:
+    values = {Params.ENVIRONMENT: env, Params.CODE_BUCKET: BUCKET, **KEYS, Params.NOTIFICATION_EMAIL: "ops@example.com"}
+    return [{"ParameterKey": k, "ParameterValue": v} for k, v in values.items()]
+
+
+def _physical_ids(cfn, stack: str) -> dict[str, str]:
+    rows = cfn.describe_stack_resources(StackName=stack)["StackResources"]
+    return {r["LogicalResourceId"]: r.get("PhysicalResourceId") for r in rows if r.get("LogicalResourceId")}
+
+
+def _check_stack(ids: dict[str, str], env: str) -> None:
+    region = "us-east-1"
+    # The table: keys, index, stream
+    table = boto3.client("dynamodb", region_name=region).describe_table(TableName=ids[Resources.TABLE])["Table"]
+    assert {k["AttributeName"]: k["KeyType"] for k in table["KeySchema"]} == {"tracking_id": "HASH", "timestamp": "RANGE"}
+    assert [i["IndexName"] for i in table["GlobalSecondaryIndexes"]] == [STATUS_INDEX]
+    assert table["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+    # Both functions, and the stream mapping into the notifier
+    lam = boto3.client("lambda", region_name=region)
+    api_fn = lam.get_function(FunctionName=f"tracking-processor-{env}")["Configuration"]
+    assert api_fn["Handler"] == "handler.main"
+    assert api_fn["Environment"]["Variables"]["TABLE_NAME"] == ids[Resources.TABLE]
+    notifier = lam.get_function(FunctionName=f"tracking-notifier-{env}")["Configuration"]
+    (mapping,) = lam.list_event_source_mappings(FunctionName=notifier["FunctionName"])["EventSourceMappings"]
+    assert mapping["EventSourceArn"] == table["LatestStreamArn"]
+    # The REST API's routes
+    apigw = boto3.client("apigateway", region_name=region)
+    routes = {
+        (method, r["path"])
+        for r in apigw.get_resources(restApiId=ids[Resources.REST_API])["items"]
+        for method in r.get("resourceMethods", {})
+    }
+    assert routes == {("POST", "/track"), ("GET", "/status")}
+    # Parameters, queue and topic
+    ssm = boto3.client("ssm", region_name=region)
+    assert ssm.get_parameter(Name=f"/logistics/db/{env}/endpoint")["Parameter"]["Value"] == ids[Resources.TABLE]
+    flags = json.loads(ssm.get_parameter(Name=f"/logistics/features/{env}/flags")["Parameter"]["Value"])
+    assert flags["real_time_notifications"] is True
+    assert ssm.get_parameter(Name=f"/logistics/api/{env}/config")["Parameter"]["Type"] == "String"
+    attributes = boto3.client("sqs", region_name=region).get_queue_attributes(
+        QueueUrl=ids[Resources.DLQ], AttributeNames=["MessageRetentionPeriod"]
+    )["Attributes"]
+    assert attributes["MessageRetentionPeriod"] == str(14 * 24 * 3600)
+    topics = boto3.client("sns", region_name=region).list_topics()["Topics"]
+    assert ids[Resources.TOPIC] in [t["TopicArn"] for t in topics]
+
+
+def test_create_stack_creates_everything_and_computes_outputs(aws, rendered: dict[str, str]) -> None:
+    # GIVEN the dev template  WHEN it is created as a stack
+    cfn = boto3.client("cloudformation", region_name="us-east-1")
+    cfn.create_stack(StackName="tracking-dev", TemplateBody=rendered["dev"], Parameters=_parameters("dev"),
+                     Capabilities=["CAPABILITY_IAM"])
+    stack = cfn.describe_stacks(StackName="tracking-dev")["Stacks"][0]
+    # THEN it is complete, every resource is there, and the outputs resolve
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    ids = _physical_ids(cfn, "tracking-dev")
+    _check_stack(ids, "dev")
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    assert outputs[Outputs.TABLE_NAME] == ids[Resources.TABLE]
+    assert outputs[Outputs.LAMBDA_FUNCTION_NAME] == "tracking-processor-dev"
+    assert outputs[Outputs.API_ENDPOINT] == f"https://{ids[Resources.REST_API]}.execute-api.us-east-1.amazonaws.com/dev"
+    assert outputs[Outputs.DLQ_URL] == ids[Resources.DLQ]
+    assert outputs[Outputs.DASHBOARD_URL].startswith("https://console.aws.amazon.com/cloudwatch/home?region=us-east-1#")
+    assert outputs[MoreOutputs.NOTIFIER_FUNCTION_NAME] == "tracking-notifier-dev"
+
+
+def test_change_set_creates_everything_in_template_order(aws, rendered: dict[str, str]) -> None:
+    # GIVEN the prod template  WHEN it is created through a CREATE change set (applied in key order)
+    cfn = boto3.client("cloudformation", region_name="us-east-1")
+    change_set = cfn.create_change_set(
+        StackName="tracking-prod", TemplateBody=rendered["prod"], Parameters=_parameters("prod"),
+        Capabilities=["CAPABILITY_IAM"], ChangeSetName="first", ChangeSetType="CREATE",
+    )
+    cfn.execute_change_set(ChangeSetName=change_set["Id"])
+    # THEN the stack completes with the same resources
+    stack = cfn.describe_stacks(StackName=change_set["StackId"])["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    _check_stack(_physical_ids(cfn, change_set["StackId"]), "prod")
