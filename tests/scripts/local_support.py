@@ -25,8 +25,16 @@ def free_port() -> int:
 
 
 def port_is_free(port: int) -> bool:
-    """Whether PORT can be bound again (the server let go of it)."""
+    """Whether nothing listens on PORT and a new server can bind it.
+
+    SO_REUSEADDR as every server sets it: connections the old server closed first linger in
+    TIME_WAIT on that port, which is the kernel's bookkeeping, not a process holding it.
+    """
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            return False
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:

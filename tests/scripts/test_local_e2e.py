@@ -169,6 +169,21 @@ def test_request_log_line_per_request(local_api: LocalApi, client: Client) -> No
     assert latency.endswith("ms") and float(latency[:-2]) >= 0
 
 
+def test_the_help_python_example_works(local_api: LocalApi) -> None:
+    # GIVEN the Python example of --help, pointed at this server
+    from scripts.local import SIGNING_HELP
+
+    example = SIGNING_HELP.split("With botocore (Python), the signer the AWS SDK itself uses:\n", 1)[1]
+    code = "\n".join(line[2:] for line in example.splitlines())
+    code = code.replace("http://127.0.0.1:3000/dev", local_api.base_url)
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    # WHEN it runs as a user would run it
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30, env=env)
+    # THEN it stores an update
+    assert result.returncode == 0, result.stderr
+    assert "Tracking update stored" in result.stdout or "PKG-1" in result.stdout
+
+
 def test_sigint_stops_cleanly_and_frees_the_port(local_api: LocalApi) -> None:
     # GIVEN the running server (this test runs last in the module)
     assert local_api.process.poll() is None
