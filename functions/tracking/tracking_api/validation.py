@@ -34,17 +34,20 @@ SCHEMA_FILE = Path(__file__).with_name("tracking_update.schema.json")
 # Well under DynamoDB's 400 KB item limit whatever the JSON holds (a DynamoDB number or
 # list element never takes more than about three times its JSON text).
 MAX_BODY_BYTES = 64 * 1024
-# DynamoDB allows 32 levels of nesting in an item; the item itself and `metadata` use two.
+# Levels of objects/arrays in `metadata`, itself included: well inside DynamoDB's 32 levels.
 MAX_METADATA_DEPTH = 16
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 100
 _LIMIT_RE = re.compile(r"[0-9]{1,3}")
 
-# DynamoDB's number type: 38 significant digits, magnitude 1E-130..9.99E+125. Same
-# context as boto3.dynamodb.types.DYNAMODB_CONTEXT, kept here so validation needs no boto3.
+# DynamoDB's number type: 38 significant digits, magnitude 1E-130 to 9.99...E+125 (or 0).
+# The context is boto3.dynamodb.types.DYNAMODB_CONTEXT's (kept here so validation needs no
+# boto3); it lets 1E+126 and 1E-131 through, which DynamoDB refuses, hence the range too.
 _DYNAMODB_NUMBERS = Context(
     Emin=-128, Emax=126, prec=38, traps=[Clamped, Overflow, Inexact, Rounded, Underflow]
 )
+_SMALLEST = Decimal("1E-130")
+_TOO_LARGE = Decimal("1E+126")
 
 
 @dataclass(frozen=True)
@@ -115,7 +118,11 @@ def check_storable(value: Any, name: str, max_depth: int) -> None:
         elif isinstance(item, Decimal):
             try:
                 _DYNAMODB_NUMBERS.create_decimal(item)
+                magnitude = item.copy_abs()  # abs() would round to 28 digits
+                storable = not magnitude or _SMALLEST <= magnitude < _TOO_LARGE
             except DecimalException:
+                storable = False
+            if not storable:
                 raise InvalidRequest(
                     f"{path} must be a number with at most 38 significant digits "
                     "and a magnitude between 1e-130 and 1e125"
@@ -149,8 +156,8 @@ def parse_tracking_update(body: str | None) -> TrackingUpdate:
         raise InvalidRequest(f"Request body must be at most {MAX_BODY_BYTES} bytes")
     data = jsonio.loads(body)
     _check_schema("", data, "body")
-    # The schema fixed the shape above `metadata`; only the metadata tree can be deep.
-    check_storable(data, "body", max_depth=MAX_METADATA_DEPTH + 2)
+    # The schema fixed the shape around `metadata` (one level below the body); only it can be deep.
+    check_storable(data, "body", max_depth=MAX_METADATA_DEPTH + 1)
     location = data["location"]
     return TrackingUpdate(
         tracking_id=data["tracking_id"],

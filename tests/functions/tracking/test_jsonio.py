@@ -1,0 +1,58 @@
+"""tracking_api.jsonio: exact numbers in, plain numbers out, strict JSON only."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from tracking_api import jsonio
+from tracking_api.errors import InvalidRequest
+
+
+def test_numbers_parse_to_decimal():
+    # GIVEN / WHEN a body with a float and an integer is parsed / THEN both are exact Decimals
+    assert jsonio.loads('{"a": 40.7128, "b": 3}') == {"a": Decimal("40.7128"), "b": Decimal(3)}
+    assert isinstance(jsonio.loads("0.1"), Decimal)
+
+
+@pytest.mark.parametrize("text", ["NaN", "Infinity", "-Infinity", '{"a": NaN}'])
+def test_non_finite_constants_are_refused(text):
+    with pytest.raises(InvalidRequest, match="not a number"):
+        jsonio.loads(text)
+
+
+@pytest.mark.parametrize("text", ["", "{", "{'a': 1}", "[1,]", "tru", "[" * 50_000 + "]" * 50_000])
+def test_invalid_json_is_invalid_request(text):
+    with pytest.raises(InvalidRequest, match="Invalid JSON"):
+        jsonio.loads(text)
+
+
+def test_duplicate_keys_are_refused():
+    with pytest.raises(InvalidRequest, match="duplicate key 'a'"):
+        jsonio.loads('{"a": 1, "b": {"a": 2}, "a": 3}')
+    assert jsonio.loads('{"a": {"a": 1}}') == {"a": {"a": Decimal(1)}}
+
+
+def test_booleans_stay_booleans():
+    assert jsonio.loads("[true, false]") == [True, False]
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (Decimal("40.7128"), "40.7128"),
+        (Decimal("3"), "3"),
+        (Decimal("3.0"), "3"),
+        (Decimal("1E+2"), "100"),
+        (Decimal("-0.5"), "-0.5"),
+        (Decimal("123456789012345678901234567890"), "123456789012345678901234567890"),
+        ({"a": [Decimal("1"), Decimal("2.5")], "b": True, "c": None}, '{"a":[1,2.5],"b":true,"c":null}'),
+    ],
+)
+def test_dumps_writes_decimals_as_plain_numbers(value, text):
+    assert jsonio.dumps(value) == text
+
+
+def test_round_trip_of_a_body():
+    text = '{"lat":-33.8688,"lng":151.2093,"n":7,"tags":["x"]}'
+    assert jsonio.dumps(jsonio.loads(text)) == text

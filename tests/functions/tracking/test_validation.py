@@ -1,0 +1,118 @@
+"""tracking_api.validation: the shared schema plus DynamoDB's limits, with messages naming the field."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+from tracking_api import validation
+from tracking_api.errors import InvalidRequest
+
+from .stack import definitions
+
+VALID = {"tracking_id": "T", "status": "delivered", "location": {"lat": 0, "lng": 0}}
+
+
+def test_validation_uses_the_schema_file_the_template_loads():
+    # GIVEN the template's API Gateway model / THEN its schema is the handler's schema file
+    from tracking_templates.sources import tracking_update_schema
+
+    assert validation.load_schema() == tracking_update_schema()
+    assert validation.SCHEMA_FILE.name == "tracking_update.schema.json"
+    assert definitions().table["KeySchema"][0]["AttributeName"] == "tracking_id"
+
+
+def test_schema_is_compiled_once():
+    # GIVEN the compiled validator cache / WHEN many bodies are validated / THEN one compile per schema part
+    validation._compiled.cache_clear()
+    for n in range(20):
+        validation.parse_tracking_update(json.dumps({**VALID, "tracking_id": f"T{n}"}))
+    assert validation._compiled.cache_info().currsize == 1
+
+
+def test_valid_update_is_parsed_with_decimals():
+    update = validation.parse_tracking_update(
+        '{"tracking_id":"T","status":"pending","location":{"lat":-12.5,"lng":170},"metadata":{"k":[1,"x"]}}'
+    )
+    assert update == validation.TrackingUpdate("T", "pending", Decimal("-12.5"), Decimal(170), {"k": [Decimal(1), "x"]})
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({**VALID, "location": {"lat": -90.5, "lng": 0}}, "location.lat must be bigger than or equal to -90"),
+        ({**VALID, "location": {"lat": 0, "lng": 180.5}}, "location.lng must be smaller than or equal to 180"),
+        ({**VALID, "location": {"lat": False, "lng": 0}}, "location.lat must be number"),
+        ({**VALID, "tracking_id": ""}, "tracking_id must be longer than or equal to 1 characters"),
+        ({**VALID, "status": "lost"}, "status must be one of"),
+        ({**VALID, "metadata": []}, "metadata must be object"),
+        ({**VALID, "metadata": {"": 1}}, "body.metadata must not have an empty key"),
+        ([], "body must be object"),
+    ],
+)
+def test_messages_name_the_field(body, message):
+    with pytest.raises(InvalidRequest) as caught:
+        validation.parse_tracking_update(json.dumps(body))
+    assert caught.value.message.startswith(message), caught.value.message
+
+
+def test_boundaries_are_accepted():
+    for lat, lng in ((90, 180), (-90, -180)):
+        validation.parse_tracking_update(json.dumps({**VALID, "location": {"lat": lat, "lng": lng}}))
+    validation.parse_tracking_update(json.dumps({**VALID, "tracking_id": "x" * 100}))
+
+
+def test_metadata_depth_limit():
+    def nested(depth: int) -> dict:
+        value: dict = {}
+        for _ in range(depth - 1):
+            value = {"a": value}
+        return value
+
+    validation.parse_tracking_update(json.dumps({**VALID, "metadata": nested(validation.MAX_METADATA_DEPTH)}))
+    with pytest.raises(InvalidRequest, match="nested deeper"):
+        validation.parse_tracking_update(json.dumps({**VALID, "metadata": nested(validation.MAX_METADATA_DEPTH + 1)}))
+
+
+@pytest.mark.parametrize("number", ["1e126", "-1e126", "1e-131", "1e200", "1e-200", "1.0000000000000000000000000000000000000001"])
+def test_numbers_dynamodb_cannot_store_are_refused(number):
+    body = '{"tracking_id":"T","status":"pending","location":{"lat":0,"lng":0},"metadata":{"n":' + number + "}}"
+    with pytest.raises(InvalidRequest, match=r"body\.metadata\.n must be a number"):
+        validation.parse_tracking_update(body)
+
+
+@pytest.mark.parametrize("number", ["0", "-0", "0.0", "1e-130", "9.9999999999999999999999999999999999999e125", "-1e-130"])
+def test_numbers_at_dynamodb_limits_are_accepted(number):
+    body = '{"tracking_id":"T","status":"pending","location":{"lat":0,"lng":0},"metadata":{"n":' + number + "}}"
+    assert validation.parse_tracking_update(body).metadata == {"n": Decimal(number)}
+
+
+def test_body_size_limit():
+    big = json.dumps({**VALID, "metadata": {"x": "é" * (validation.MAX_BODY_BYTES // 2)}}, ensure_ascii=False)
+    assert len(big) < validation.MAX_BODY_BYTES < len(big.encode())
+    with pytest.raises(InvalidRequest, match="at most"):
+        validation.parse_tracking_update(big)
+
+
+@pytest.mark.parametrize(("raw", "limit"), [(None, 10), ("1", 1), ("100", 100), ("07", 7)])
+def test_limit_parsing(raw, limit):
+    assert validation.parse_limit(raw) == limit
+
+
+@pytest.mark.parametrize("raw", ["0", "101", "-1", "+1", "1.0", "", " 1", "1 ", "٣", "1000", "abc"])
+def test_bad_limits(raw):
+    with pytest.raises(InvalidRequest, match="limit must be an integer from 1 to 100"):
+        validation.parse_limit(raw)
+
+
+def test_status_query():
+    from tracking_api import pagination
+
+    token = pagination.encode("T", 42)
+    query = validation.parse_status_query({"tracking_id": "T", "limit": "3", "last_key": token})
+    assert query == validation.StatusQuery("T", 3, {"tracking_id": "T", "timestamp": 42})
+    with pytest.raises(InvalidRequest, match="tracking_id is required"):
+        validation.parse_status_query(None)
+    with pytest.raises(InvalidRequest, match="tracking_id must be shorter than or equal to 100"):
+        validation.parse_status_query({"tracking_id": "x" * 101})
