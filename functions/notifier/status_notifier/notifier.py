@@ -7,13 +7,18 @@ from enum import Enum
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from . import metric_names
 from .config import NotifierConfig
 from .flags import real_time_notifications_enabled
 from .observability import logger, metrics
-from .publisher import publish
+from .publisher import WORST_CASE_PUBLISH_MS, publish
 from .records import MalformedRecord, Notification, notification_for
+
+
+class OutOfTime(RuntimeError):
+    """Too little of the invocation is left to be sure one more publish finishes."""
 
 
 class Outcome(str, Enum):
@@ -40,8 +45,11 @@ class StatusNotifier:
         self._flag: bool | None = None
         self._flag_error: Exception | None = None
 
-    def handle(self, record: DynamoDBRecord) -> Outcome:
-        """Publish the record's notification if it calls for one; raise if that fails."""
+    def handle(self, record: DynamoDBRecord, lambda_context: LambdaContext | None = None) -> Outcome:
+        """Publish the record's notification if it calls for one; raise if that fails.
+
+        powertools' BatchProcessor passes `lambda_context` because this signature names it.
+        """
         stream_record = record.raw_event.get("dynamodb")
         sequence_number = stream_record.get("SequenceNumber") if isinstance(stream_record, dict) else None
         with logger.append_context_keys(sequence_number=sequence_number, event_id=record.raw_event.get("eventID")):
@@ -55,12 +63,13 @@ class StatusNotifier:
                 return Outcome.MALFORMED
             if notification is None:
                 return Outcome.NOT_NEEDED
-            return self._notify(notification)
+            return self._notify(notification, lambda_context)
 
-    def _notify(self, notification: Notification) -> Outcome:
+    def _notify(self, notification: Notification, lambda_context: LambdaContext | None) -> Outcome:
         try:
             if not self._flag_is_on():
                 return Outcome.FLAG_OFF
+            _ensure_time_to_publish(lambda_context)
             message_id = self._send(self._config.topic_arn, notification, self._config.environment)
         except Exception:
             logger.exception(
@@ -80,7 +89,7 @@ class StatusNotifier:
         """The flag, read at most once per invocation (and through a 5-minute cache across them).
 
         A failed read is remembered too: the batch's other records fail at once instead of each
-        retrying SSM, and the whole batch comes back on the next attempt.
+        retrying SSM, and the stream delivers them again for the next attempt.
         """
         if self._flag_error is not None:
             raise self._flag_error
@@ -91,3 +100,16 @@ class StatusNotifier:
                 self._flag_error = error
                 raise
         return self._flag
+
+
+def _ensure_time_to_publish(lambda_context: LambdaContext | None) -> None:
+    """Raise OutOfTime unless a publish, retries included, surely ends before the timeout.
+
+    A timed-out invocation has its whole batch retried, re-sending what was already published;
+    reporting the records that no longer fit as failed retries only those.
+    """
+    if lambda_context is None:
+        return
+    remaining_ms = lambda_context.get_remaining_time_in_millis()
+    if remaining_ms < WORST_CASE_PUBLISH_MS:
+        raise OutOfTime(f"{remaining_ms} ms left, a publish may take {WORST_CASE_PUBLISH_MS} ms")

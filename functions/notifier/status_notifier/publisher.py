@@ -8,9 +8,15 @@ from typing import Any
 from . import message
 from .records import Notification
 
-# Standard retries absorb throttling; short timeouts keep a stuck call inside the function's
-# timeout, so the record is reported as failed instead of the whole invocation timing out.
-_CLIENT_CONFIG = {"retries": {"mode": "standard", "max_attempts": 3}, "connect_timeout": 5, "read_timeout": 10}
+# Standard retries absorb throttling; short timeouts (SNS answers in milliseconds from inside
+# the region) bound a stuck publish, so the notifier can tell in advance whether one more
+# publish still fits in the invocation's remaining time.
+_CONNECT_TIMEOUT_S = 1
+_READ_TIMEOUT_S = 3
+_MAX_ATTEMPTS = 3
+# botocore's standard mode waits at most random(0, 1) * 2**n seconds before retry n.
+_MAX_BACKOFF_S = sum(2**retry for retry in range(_MAX_ATTEMPTS - 1))
+WORST_CASE_PUBLISH_MS = 1000 * (_MAX_ATTEMPTS * (_CONNECT_TIMEOUT_S + _READ_TIMEOUT_S) + _MAX_BACKOFF_S)
 
 
 @lru_cache(maxsize=1)
@@ -19,7 +25,12 @@ def sns_client() -> Any:
     import boto3
     from botocore.config import Config
 
-    return boto3.client("sns", config=Config(**_CLIENT_CONFIG))
+    config = Config(
+        retries={"mode": "standard", "max_attempts": _MAX_ATTEMPTS},
+        connect_timeout=_CONNECT_TIMEOUT_S,
+        read_timeout=_READ_TIMEOUT_S,
+    )
+    return boto3.client("sns", config=config)
 
 
 def publish(topic_arn: str, notification: Notification, environment: str = "") -> str:

@@ -44,9 +44,10 @@ class FakeLambdaContext:
     aws_request_id: str = "8d1e3c52-5b6f-4f2a-9a55-0c1f6f0c3f11"
     log_group_name: str = "/aws/lambda/tracking-notifier-test"
     log_stream_name: str = "2026/11/28/[$LATEST]0123456789abcdef"
+    remaining_ms: int = 30_000
 
     def get_remaining_time_in_millis(self) -> int:
-        return 30_000
+        return self.remaining_ms
 
 
 def load_event(name: str) -> dict[str, Any]:

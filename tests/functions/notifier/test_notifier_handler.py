@@ -13,8 +13,9 @@ from aws_lambda_powertools.utilities.parameters import base as parameters_base
 from botocore.exceptions import EndpointConnectionError
 from status_notifier import env, metric_names, publisher
 from status_notifier.flags import REAL_TIME_NOTIFICATIONS
+from status_notifier.publisher import WORST_CASE_PUBLISH_MS
 
-from .conftest import ORIGINAL_FLAGS, FakeLambdaContext, NotifierStack, emitted_metric, load_event, sequence_numbers
+from .conftest import FLAGS_PARAM, ORIGINAL_FLAGS, FakeLambdaContext, NotifierStack, emitted_metric, load_event, sequence_numbers
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
@@ -204,11 +205,30 @@ def test_one_failed_publish_fails_only_its_record(handler: ModuleType, stack: No
     assert stack.published_ids() == ["PKG-2002", "PKG-2007"]
 
 
+def test_records_that_may_not_finish_before_the_timeout_are_retried(handler: ModuleType, stack: NotifierStack) -> None:
+    # GIVEN an invocation with less time left than a publish may take with its retries
+    event = load_event("mixed_batch")
+    nearly_timed_out = FakeLambdaContext(remaining_ms=WORST_CASE_PUBLISH_MS - 1)
+
+    # WHEN the mixed batch arrives
+    response = handler.main(event, nearly_timed_out)
+
+    # THEN nothing is published and only the records that needed a message are reported
+    assert response == {
+        "batchItemFailures": [{"itemIdentifier": n} for n in sequence_numbers(event, *NOTIFIED_IN_MIXED_BATCH)]
+    }
+    assert stack.published() == []
+
+    # AND with just enough time left, they all go out
+    assert handler.main(event, FakeLambdaContext(remaining_ms=WORST_CASE_PUBLISH_MS)) == {"batchItemFailures": []}
+    assert stack.published_ids() == NOTIFIED_IN_MIXED_BATCH
+
+
 def test_unreadable_flags_fail_the_notifiable_records_after_one_read(
     handler: ModuleType, stack: NotifierStack, monkeypatch
 ) -> None:
     # GIVEN the flags parameter is gone
-    stack.ssm.delete_parameter(Name=stack_flags_name())
+    stack.ssm.delete_parameter(Name=FLAGS_PARAM)
     calls = count_calls(monkeypatch, "before-call.ssm.GetParameter")
     event = load_event("mixed_batch")
 
@@ -269,9 +289,3 @@ def test_retried_record_carries_the_same_notification_id(handler: ModuleType, st
     assert first["MessageId"] != second["MessageId"]
     assert first["MessageAttributes"]["notification_id"] == second["MessageAttributes"]["notification_id"]
 
-
-def stack_flags_name() -> str:
-    """The flags parameter's name the environment points at."""
-    import os
-
-    return os.environ[env.FEATURE_FLAGS_PARAM]
