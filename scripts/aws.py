@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
@@ -17,8 +18,10 @@ class AwsTarget:
 
     region: str | None = None
     endpoint_url: str | None = None
-    # Adaptive retries back off on throttling (client-side rate limiting included).
-    retry_mode: str = "adaptive"
+    # "standard" retries throttling and transient errors with jittered exponential backoff;
+    # "adaptive" adds client-side rate limiting, which after one throttle slows every later
+    # call of a low-rate poller for seconds. AWS_RETRY_MODE chooses, as botocore's own does.
+    retry_mode: str = field(default_factory=lambda: os.environ.get("AWS_RETRY_MODE", "standard"))
     max_attempts: int = 10
 
 
@@ -66,3 +69,25 @@ def add_aws_arguments(parser: Any) -> None:
         "--endpoint-url",
         help="send every AWS call to this URL (an emulator); boto3's AWS_ENDPOINT_URL also works",
     )
+
+
+class ApiCallCounter:
+    """Counts the API calls a session's clients make, by (service, operation)."""
+
+    def __init__(self, session: boto3.Session) -> None:
+        from collections import Counter
+
+        self.calls: Counter[tuple[str, str]] = Counter()
+        session.events.register("before-call.*.*", self._count)
+
+    def _count(self, model: Any, **_: Any) -> None:
+        self.calls[(model.service_model.service_name, model.name)] += 1
+
+    def count(self, operation: str) -> int:
+        """Calls of OPERATION (e.g. 'PutObject'), whatever the service."""
+        return sum(n for (_, op), n in self.calls.items() if op == operation)
+
+    @property
+    def total(self) -> int:
+        """All calls counted."""
+        return sum(self.calls.values())

@@ -86,7 +86,7 @@ def tls_only_policy(bucket: Bucket) -> BucketPolicy:
                     Principal=Principal("*"),
                     Action=[S3Action("*")],
                     Resource=[bucket_arn, Sub("${%s.Arn}/*" % bucket.title)],
-                    Condition=Condition(BoolCondition("aws:SecureTransport", False)),
+                    Condition=Condition(BoolCondition("aws:SecureTransport", "false")),
                 )
             ],
         ),

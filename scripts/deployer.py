@@ -189,8 +189,10 @@ class Deployer:
 
     def delete_stack(self, stack: StackInfo) -> None:
         """Delete a stack and wait until it is gone."""
+        stream = EventStream(self.cfn, stack.stack_id)
+        stream.prime()
         self.cfn.delete_stack(StackName=stack.stack_id, ClientRequestToken=_token())
-        final = self._wait_stack(stack.stack_id, stack.name, EventStream(self.cfn, stack.stack_id))
+        final = self._wait_stack(stack.stack_id, stack.name, stream)
         if final.status != "DELETE_COMPLETE":
             raise DeployError(f"could not delete stack {stack.name}: it is {final.status}")
 

@@ -1,0 +1,118 @@
+"""Small pieces of the deployer: templates, capabilities, change set rows and names."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from scripts.changeset import ResourceChange, format_changes, new_change_set_name
+from scripts.cli import parse_pairs
+from scripts.errors import UsageError
+from scripts.stack_template import TEMPLATE_BODY_LIMIT, StackTemplate
+
+from .deploy_support import queue_template
+
+
+def _template(resources: dict, **top: object) -> StackTemplate:
+    return StackTemplate.from_text(json.dumps({"Resources": resources, **top}))
+
+
+@pytest.mark.parametrize(
+    ("resources", "top", "expected"),
+    [
+        ({"Q": {"Type": "AWS::SQS::Queue"}}, {}, []),
+        ({"R": {"Type": "AWS::IAM::Role", "Properties": {}}}, {}, ["CAPABILITY_IAM"]),
+        ({"R": {"Type": "AWS::IAM::Role", "Properties": {"RoleName": "x"}}}, {}, ["CAPABILITY_NAMED_IAM"]),
+        ({"Q": {"Type": "AWS::SQS::Queue"}}, {"Transform": "AWS::Serverless-2016-10-31"}, ["CAPABILITY_AUTO_EXPAND"]),
+    ],
+)
+def test_capabilities_follow_what_the_template_contains(resources: dict, top: dict, expected: list) -> None:
+    # GIVEN a template WHEN asking what it needs THEN exactly the capabilities it requires
+    assert _template(resources, **top).capabilities() == expected
+
+
+def test_project_template_needs_explicit_iam_capability() -> None:
+    # GIVEN the project's template (roles with names derived from the environment, or not)
+    from scripts.deploy import synthesize
+
+    template = synthesize("dev")
+    # THEN some IAM capability is requested, and the template fits what CloudFormation takes
+    assert set(template.capabilities()) & {"CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"}
+    assert {"Environment", "CodeBucket", "CodeKey", "NotifierCodeKey"} <= template.parameters
+
+
+def test_yaml_templates_with_short_forms_are_read() -> None:
+    # GIVEN a YAML template using !Ref and !Sub
+    text = "Parameters:\n  Name: {Type: String}\nResources:\n  Q:\n    Type: AWS::SQS::Queue\n" \
+           "    Properties:\n      QueueName: !Sub '${Name}-q'\n      Tags: [{Key: k, Value: !Ref Name}]\n"
+    # WHEN parsed THEN the parameters and resources are known
+    template = StackTemplate.from_text(text)
+    assert template.parameters == {"Name"}
+    assert template.document["Resources"]["Q"]["Properties"]["QueueName"] == {"Fn::Sub": "${Name}-q"}
+
+
+def test_size_limits() -> None:
+    # GIVEN templates either side of the 51,200-byte TemplateBody limit
+    small = StackTemplate.from_text(queue_template())
+    big = StackTemplate.from_text(queue_template(padding=TEMPLATE_BODY_LIMIT))
+    # THEN only the big one must travel through S3
+    assert not small.needs_s3 and big.needs_s3
+    # AND over 1 MB is refused outright
+    with pytest.raises(UsageError, match="1 MB"):
+        StackTemplate.from_text(queue_template(padding=1_048_577))
+
+
+def test_not_a_template_is_a_usage_error() -> None:
+    # WHEN the text has no Resources THEN a usage error
+    with pytest.raises(UsageError, match="no Resources"):
+        StackTemplate.from_text('{"Parameters": {}}')
+
+
+def test_unknown_parameter_names_are_refused_with_the_declared_ones() -> None:
+    # GIVEN a template declaring QueueName WHEN overriding another THEN a usage error listing both
+    with pytest.raises(UsageError, match="Nope.*declared: QueueName"):
+        StackTemplate.from_text(queue_template()).check_parameters({"Nope"})
+
+
+@pytest.mark.parametrize(
+    ("change", "risky"),
+    [
+        (ResourceChange("Modify", "T", "AWS::DynamoDB::Table", "True"), True),
+        (ResourceChange("Modify", "T", "AWS::DynamoDB::Table", "Conditional"), True),
+        (ResourceChange("Modify", "T", "AWS::DynamoDB::Table", "False"), False),
+        (ResourceChange("Remove", "Q", "AWS::SQS::Queue"), True),
+        (ResourceChange("Remove", "B", "AWS::S3::Bucket"), True),
+        (ResourceChange("Add", "B", "AWS::S3::Bucket"), False),
+        (ResourceChange("Modify", "F", "AWS::Lambda::Function", "True"), False),
+        (ResourceChange("Remove", "F", "AWS::Lambda::Function"), False),
+    ],
+)
+def test_only_replacing_or_removing_stateful_resources_is_risky(change: ResourceChange, risky: bool) -> None:
+    assert change.is_risky is risky
+
+
+def test_table_lists_every_change_and_marks_replacements() -> None:
+    # GIVEN changes WHEN formatted THEN one aligned row each, replacements marked
+    table = format_changes([
+        ResourceChange("Add", "Queue", "AWS::SQS::Queue"),
+        ResourceChange("Modify", "Table", "AWS::DynamoDB::Table", "True"),
+    ])  # fmt: skip
+    lines = table.splitlines()
+    assert lines[0].split() == ["Action", "Logical", "ID", "Type", "Replacement"]
+    assert lines[2].split() == ["Add", "Queue", "AWS::SQS::Queue", "-"]
+    assert lines[3].split() == ["Modify", "Table", "AWS::DynamoDB::Table", "True", "(REPLACES)"]
+    assert "\033[" in format_changes([ResourceChange("Modify", "T", "AWS::DynamoDB::Table", "True")], color=True)
+
+
+def test_change_set_names_are_valid_and_unique() -> None:
+    names = {new_change_set_name() for _ in range(50)}
+    assert len(names) == 50
+    assert all(re.fullmatch(r"[a-zA-Z][-a-zA-Z0-9]{0,127}", name) for name in names)
+
+
+def test_pairs_keep_equals_signs_in_values_and_refuse_the_rest() -> None:
+    assert parse_pairs(["A=1", "B=x=y", "C="], "--tags") == {"A": "1", "B": "x=y", "C": ""}
+    with pytest.raises(UsageError, match="--tags: expected KEY=VALUE"):
+        parse_pairs(["novalue"], "--tags")

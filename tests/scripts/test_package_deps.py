@@ -1,0 +1,77 @@
+"""Bundling third-party dependencies for the Lambda platform (a real pip run against PyPI)."""
+
+from __future__ import annotations
+
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from scripts import deps
+from scripts.package import Packager
+
+from .test_package_zip import make_function
+
+# Tiny wheels: a pure one, a compiled one (wrapt, which powertools' tracer needs), and one the
+# Lambda runtime already provides (six), which must be left out.
+REQUIREMENTS = "fastjsonschema==2.21.1\nwrapt==2.0.1\nsix==1.17.0\n"
+
+
+@pytest.mark.slow
+def test_dependencies_are_bundled_for_lambda_arm64_and_cached(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a function with a requirements file
+    root = make_function(tmp_path / "src")
+    (root / "svc" / "requirements.txt").write_text(REQUIREMENTS)
+    packager = Packager(root, tmp_path / "build")
+    # WHEN packaging it
+    first = packager.build("svc").archive
+    # THEN the zip holds the sources and the Lambda-platform wheels, not what the runtime has
+    with zipfile.ZipFile(first.path) as archive:
+        names = archive.namelist()
+    assert "handler.py" in names and "fastjsonschema/__init__.py" in names
+    compiled = [n for n in names if n.startswith("wrapt/") and n.endswith(".so")]
+    assert compiled and all("cpython-313-aarch64-linux-gnu" in n for n in compiled)
+    assert "six.py" not in names and not any(n.startswith(("bin/", "six-")) for n in names)
+    assert deps.COMPLETE_MARKER not in names and "requirements.txt" not in names
+    # AND packaging again reuses the cache (no pip run) and gives the same bytes
+    def no_pip(*args: object, **kwargs: object) -> None:
+        raise AssertionError("pip ran again")
+
+    monkeypatch.setattr(subprocess, "run", no_pip)
+    assert packager.build("svc").archive.sha256 == first.sha256
+
+
+def test_pip_command_targets_the_lambda_platform(tmp_path: Path) -> None:
+    # GIVEN / WHEN the pip command for a requirements file
+    args = deps.pip_install_args(tmp_path / "requirements.txt", tmp_path / "target")
+    # THEN it asks for binary wheels for CPython 3.13 on manylinux aarch64
+    joined = " ".join(args)
+    assert "--platform manylinux2014_aarch64" in joined
+    assert "--python-version 3.13" in joined and "--implementation cp" in joined
+    assert "--only-binary=:all:" in args
+
+
+def test_no_requirements_means_nothing_to_bundle(tmp_path: Path) -> None:
+    # GIVEN a requirements file with only comments WHEN resolving THEN nothing is installed
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("# boto3 is provided by the runtime\n\n")
+    assert deps.dependency_dir(requirements, tmp_path / "cache", "svc") is None
+    assert deps.dependency_dir(tmp_path / "absent.txt", tmp_path / "cache", "svc") is None
+
+
+def test_a_pip_failure_is_a_clear_deploy_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN pip failing (as for a version that does not exist)
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("no-such-package==0.0.0\n")
+
+    def failing_pip(*args: object, **kwargs: object) -> subprocess.CompletedProcess[str]:
+        return subprocess.CompletedProcess([], 1, "", "ERROR: No matching distribution found for no-such-package==0.0.0")
+
+    monkeypatch.setattr(subprocess, "run", failing_pip)
+    # WHEN bundling THEN one clear error naming pip's reason, and no half-built cache entry
+    with pytest.raises(deps.DeployError, match="No matching distribution"):
+        deps.dependency_dir(requirements, tmp_path / "cache", "svc")
+    assert not list((tmp_path / "cache").glob(f"*/{deps.COMPLETE_MARKER}"))
