@@ -63,7 +63,8 @@ def write_zip(entries: dict[str, Path], destination: Path) -> ZipArchive:
             info.external_attr = FILE_MODE << 16
             info.create_system = 3  # unix, so the mode above is what unzip applies
             info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, entries[name].read_bytes(), compresslevel=9)
+            # zlib level 6: level 9 is 2.5x slower here for a 0.5% smaller zip.
+            archive.writestr(info, entries[name].read_bytes(), compresslevel=6)
     os.replace(partial, destination)
     data = destination.read_bytes()
     return ZipArchive(destination, hashlib.sha256(data).hexdigest(), len(data))
