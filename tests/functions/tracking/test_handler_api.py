@@ -331,3 +331,40 @@ def test_stored_numbers_round_trip_exactly(handler, lambda_context, stack):
     assert Decimal(item["location"]["M"]["lat"]["N"]) == Decimal(lat)
     _, body = get(handler, lambda_context, {"tracking_id": "P"})
     assert body["updates"][0]["metadata"]["big"] == 12345678901234567890123
+
+
+def test_same_millisecond_posts_are_all_kept(handler, lambda_context, stack, monkeypatch):
+    # GIVEN a frozen clock
+    from tracking_api import clock
+
+    monkeypatch.setattr(clock, "now_ms", lambda: 1_700_000_000_000)
+
+    # WHEN ten updates of one shipment are posted in that millisecond
+    stamps = [post(handler, lambda_context, {**VALID, "metadata": {"n": n}})[1]["timestamp"] for n in range(10)]
+
+    # THEN each answered its own timestamp and all ten are readable
+    assert len(set(stamps)) == 10
+    _, body = get(handler, lambda_context, {"tracking_id": "TRK-1", "limit": "100"})
+    assert sorted(u["metadata"]["n"] for u in body["updates"]) == list(range(10))
+
+
+def test_aws_calls_per_request(handler, lambda_context, stack):
+    # GIVEN the clients the handler uses, with their API calls counted
+    from tracking_api import aws
+
+    calls: list[str] = []
+    for service in ("dynamodb", "ssm"):
+        aws.client(service).meta.events.register(
+            f"before-call.{service}", lambda model, _s=service, **_: calls.append(f"{_s}:{model.name}")
+        )
+
+    # WHEN a first request, then warm ones, are served
+    post(handler, lambda_context, VALID)
+    first = list(calls)
+    calls.clear()
+    post(handler, lambda_context, VALID)
+    get(handler, lambda_context, {"tracking_id": "TRK-1"})
+
+    # THEN the first reads the flags once; warm requests make exactly one DynamoDB call each
+    assert first == ["ssm:GetParameter", "dynamodb:PutItem"]
+    assert calls == ["dynamodb:PutItem", "dynamodb:Query"]
