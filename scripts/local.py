@@ -15,6 +15,7 @@ import signal
 import sys
 import tempfile
 import threading
+import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -229,8 +230,13 @@ def _configure_process(region: str, endpoint_url: str | None = None) -> None:
         os.environ["AWS_ENDPOINT_URL"] = endpoint_url
 
 
+def _since(started: float) -> float:
+    return time.monotonic() - started
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse flags, deploy into an embedded emulator, serve until SIGINT/SIGTERM; return the exit code."""
+    started = time.monotonic()
     args = build_parser().parse_args(argv)
     _configure_logging()
     _configure_process(args.region)
@@ -251,16 +257,18 @@ def main(argv: list[str] | None = None) -> int:
             emulator = _start_emulator()
             endpoint_url = _emulator_url(emulator)
             _configure_process(args.region, endpoint_url)
-            log.info("emulator at %s; deploying the %s stack into it", endpoint_url, args.env)
+            log.info("emulator at %s (%.2fs); deploying the %s stack into it", endpoint_url, _since(started), args.env)
             with tempfile.TemporaryDirectory(prefix="tracking-local-") as workdir:
                 stack_name, template = _deploy(args.env, args.region, endpoint_url, Path(workdir))
+            log.info("deployed %s (%.2fs)", stack_name, _since(started))
             server.gateway = _gateway(stack_name, template, args.region, server.base_host)
             serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
             serving.start()
             base_url = f"http://{server.base_host}/{server.gateway.api.stage_name}"
             print(base_url, file=results, flush=True)
             results.close()
-            log.info("serving %s on %s (Ctrl-C to stop)", ", ".join(server.gateway.api.resource_paths()), base_url)
+            log.info("serving %s on %s (ready in %.2fs; Ctrl-C to stop)",
+                     ", ".join(server.gateway.api.resource_paths()), base_url, _since(started))
             threading.Event().wait()
     except _Interrupted:
         if serving is None:
