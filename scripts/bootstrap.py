@@ -45,7 +45,7 @@ def ensure_bootstrapped(
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m scripts.bootstrap",
-        description="Create or update the stack holding the deploy artifact bucket; print its name.",
+        description="Create or update the stack holding the artifact bucket; print its name.",
     )
     parser.add_argument(
         "--stack-name", default=DEFAULT_BOOTSTRAP_STACK, help="default %(default)s"

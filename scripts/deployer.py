@@ -10,7 +10,13 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from .changeset import ChangeSet, ResourceChange, format_changes, is_empty_reason, new_change_set_name
+from .changeset import (
+    ChangeSet,
+    ResourceChange,
+    format_changes,
+    is_empty_reason,
+    new_change_set_name,
+)
 from .console import Console
 from .errors import DeployError, DeployTimeout, ReplacementRefused, UsageError
 from .events import EventStream, StackEvent
@@ -150,8 +156,10 @@ class Deployer:
 
     # -- deciding what kind of change set ----------------------------------------------------
 
-    def prepare(self, request: DeployRequest, stack: StackInfo | None) -> tuple[str, StackInfo | None]:
-        """CREATE or UPDATE from the stack's state; clear a ROLLBACK_COMPLETE stack; refuse others."""
+    def prepare(
+        self, request: DeployRequest, stack: StackInfo | None
+    ) -> tuple[str, StackInfo | None]:
+        """CREATE or UPDATE by the stack's state; clear a ROLLBACK_COMPLETE stack; refuse others."""
         name = request.stack_name
         if stack is None or stack.status == "REVIEW_IN_PROGRESS":
             return "CREATE", stack
@@ -198,7 +206,9 @@ class Deployer:
 
     # -- change sets --------------------------------------------------------------------------
 
-    def template_arguments(self, template: StackTemplate, request: DeployRequest) -> dict[str, str]:
+    def template_arguments(
+        self, template: StackTemplate, request: DeployRequest
+    ) -> dict[str, str]:
         """TemplateBody, or TemplateURL after uploading a template too big to send inline."""
         if not template.needs_s3:
             return {"TemplateBody": template.body}
@@ -221,7 +231,8 @@ class Deployer:
         parameters: list[dict[str, Any]] = []
         for name in sorted(request.template.parameters):
             if name in request.parameters:
-                parameters.append({"ParameterKey": name, "ParameterValue": request.parameters[name]})
+                value = request.parameters[name]
+                parameters.append({"ParameterKey": name, "ParameterValue": value})
             elif change_set_type == "UPDATE" and stack is not None and name in stack.parameters:
                 parameters.append({"ParameterKey": name, "UsePreviousValue": True})
         return parameters
@@ -295,10 +306,7 @@ class Deployer:
         if not risky or allow_replacement:
             return
         self.delete_change_set(change_set)
-        named = ", ".join(
-            f"{c.logical_id} ({c.resource_type}: {'Remove' if c.action == 'Remove' else 'replacement ' + c.replacement})"
-            for c in risky
-        )
+        named = ", ".join(f"{c.logical_id} ({c.resource_type}: {_risk(c)})" for c in risky)
         raise ReplacementRefused(
             f"the change set would replace or remove stateful resources: {named}; it was "
             "deleted. Re-run with --allow-replacement if the data loss is intended"
@@ -316,9 +324,8 @@ class Deployer:
             return final
         failures = stream.failures()
         for event in failures:
-            self.console.warn(
-                f"  FAILED {event.logical_id} ({event.resource_type}) {event.status}: {event.reason}"
-            )
+            where = f"{event.logical_id} ({event.resource_type})"
+            self.console.warn(f"  FAILED {where} {event.status}: {event.reason}")
         if not failures and final.reason:
             self.console.warn(f"  {final.reason}")
         raise StackFailed(f"deploy of stack {stack_name} failed: it is {final.status}", failures)
@@ -393,6 +400,10 @@ def s3_https_url(s3: Any, bucket: str, key: str) -> str:
     region = s3.meta.region_name
     suffix = "amazonaws.com.cn" if s3.meta.partition == "aws-cn" else "amazonaws.com"
     return f"https://{bucket}.s3.{region}.{suffix}/{key}"
+
+
+def _risk(change: ResourceChange) -> str:
+    return "removed" if change.action == "Remove" else f"replacement {change.replacement}"
 
 
 def _token() -> str:

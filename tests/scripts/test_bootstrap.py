@@ -56,6 +56,7 @@ def test_template_is_lint_clean_including_informational_checks() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:Tried to parse:UserWarning")
 def test_bootstrap_creates_the_bucket_then_changes_nothing(
     moto_endpoint: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -17,7 +17,11 @@ from tracking_templates.names import Params, Resources
 
 from .deploy_support import FAST, aws_for, client, queue_template
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    # moto warns about each resource type it skips (alarms, stage, model...); known, see MOTO.md.
+    pytest.mark.filterwarnings("ignore:Tried to parse:UserWarning"),
+]
 
 
 def _deploy(endpoint: str, tmp_path: Path, *extra: str) -> int:

@@ -263,6 +263,17 @@ def test_rollback_complete_stack_is_deleted_and_created_anew(
     assert (result.outcome, result.stack_id, result.status) == ("deployed", new_id, "CREATE_COMPLETE")
 
 
+def test_rollback_complete_stack_is_left_alone_by_no_execute(
+    deployer: Deployer, cfn: tuple[Any, Stubber]
+) -> None:
+    # GIVEN a ROLLBACK_COMPLETE stack
+    _, stubber = cfn
+    stubber.add_response("describe_stacks", stack("ROLLBACK_COMPLETE"), {"StackName": STACK})
+    # WHEN planning only THEN a clear error, and nothing deleted (no further call)
+    with pytest.raises(DeployError, match="without --no-execute deletes it"):
+        deployer.deploy(request(execute=False))
+
+
 @pytest.mark.parametrize(
     ("status", "expected"),
     [
