@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from troposphere import GetAtt, Ref, Sub
 from troposphere.awslambda import (
@@ -43,8 +43,7 @@ API_SERVICE_NAME = "tracking-api"
 NOTIFIER_SERVICE_NAME = "status-notifier"
 
 
-@dataclass(frozen=True)
-class Compute:
+class Compute(NamedTuple):
     """The API function, the notifier function and the notifier's stream mapping."""
 
     api_function: Function

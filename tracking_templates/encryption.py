@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from awacs.aws import Allow, ArnLike, Condition, Policy, Principal, Statement, StringEquals
 from awacs import kms as kms_actions
@@ -15,8 +15,7 @@ from .names import Resources
 ROOT_ARN = "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"
 
 
-@dataclass(frozen=True)
-class Encryption:
+class Encryption(NamedTuple):
     """The key (one per stack: its policy names the services that may use it)."""
 
     key: Key

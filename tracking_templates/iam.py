@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from awacs import sts
 from awacs.aws import Allow, Policy, Principal, Statement
@@ -19,8 +19,7 @@ from .parameters import Parameters
 from .storage import Storage
 
 
-@dataclass(frozen=True)
-class Iam:
+class Iam(NamedTuple):
     """The API function's role and the notifier's role."""
 
     api_role: Role

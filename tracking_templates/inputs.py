@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from troposphere import Equals, Not, Parameter, Ref, Tags
 
@@ -15,8 +15,7 @@ _KEY_PATTERN = r"^[^\s]{1,1024}$"
 HAS_NOTIFICATION_EMAIL = "HasNotificationEmail"
 
 
-@dataclass(frozen=True)
-class Inputs:
+class Inputs(NamedTuple):
     """The Parameters, and the Condition derived from them."""
 
     environment: Parameter

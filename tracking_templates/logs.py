@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from troposphere import GetAtt, Sub
 from troposphere.logs import LogGroup
@@ -13,8 +13,7 @@ from .names import API_FUNCTION_NAME, NOTIFIER_FUNCTION_NAME
 from .settings import Settings
 
 
-@dataclass(frozen=True)
-class Logs:
+class Logs(NamedTuple):
     """The function log groups and the API access log group."""
 
     api_function: LogGroup

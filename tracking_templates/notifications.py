@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from troposphere import GetAtt, Ref, Sub
 from troposphere.sns import SubscriptionResource, Topic
@@ -12,8 +12,7 @@ from .inputs import HAS_NOTIFICATION_EMAIL, Inputs, stack_tags
 from .names import Resources
 
 
-@dataclass(frozen=True)
-class Notifications:
+class Notifications(NamedTuple):
     """The encrypted topic and the email subscription that exists only with an address."""
 
     topic: Topic

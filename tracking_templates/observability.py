@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from troposphere import GetAtt, Ref, Sub
 from troposphere.cloudwatch import Alarm, Dashboard, MetricDimension
@@ -18,16 +18,14 @@ from .storage import Storage
 PERIOD_S = 300
 
 
-@dataclass(frozen=True)
-class Observability:
+class Observability(NamedTuple):
     """The alarms and the dashboard."""
 
     alarms: tuple[Alarm, ...]
     dashboard: Dashboard
 
 
-@dataclass(frozen=True)
-class _Metric:
+class _Metric(NamedTuple):
     namespace: str
     name: str
     dimensions: tuple[tuple[str, object], ...]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from troposphere import Ref, Sub
 from troposphere.ssm import Parameter as SsmParameter
@@ -16,8 +16,7 @@ API_CONFIG = {"max_request_size": "10MB", "timeout": 30, "rate_limit": 100}
 FEATURE_FLAGS = {"enhanced_tracking": True, "batch_processing": False, "real_time_notifications": True}
 
 
-@dataclass(frozen=True)
-class Parameters:
+class Parameters(NamedTuple):
     """The three parameters, each under /logistics/<area>/<env>/."""
 
     config: SsmParameter

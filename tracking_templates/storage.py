@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from troposphere import GetAtt, Sub
 from troposphere.dynamodb import (
@@ -26,8 +26,7 @@ DLQ_RETENTION_S = 14 * 24 * 3600
 DLQ_VISIBILITY_TIMEOUT_S = 300
 
 
-@dataclass(frozen=True)
-class Storage:
+class Storage(NamedTuple):
     """The table (with its stream) and the dead-letter queue."""
 
     table: Table

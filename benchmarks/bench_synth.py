@@ -1,0 +1,65 @@
+"""Synth figure: `python -m tracking_templates` vs a bare import of the troposphere/awacs it uses.
+
+A: the whole CLI process (JSON to /dev/null). B: a process that imports exactly the troposphere
+and awacs modules the generator ends up importing (found by asking a generator process).
+Alternating A, B; median of N pairs; prints both medians and the ratio (goal: <= 1.3).
+
+    python benchmarks/bench_synth.py [--pairs 15] [--env dev]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+_LIST_MODULES = """
+import sys
+from tracking_templates.cli import render
+render({env!r})
+print(" ".join(sorted(m for m in sys.modules if m.split(".")[0] in ("troposphere", "awacs"))))
+"""
+
+
+def needed_modules(env: str) -> list[str]:
+    """The troposphere and awacs modules a generator process imports."""
+    out = subprocess.run([sys.executable, "-c", _LIST_MODULES.format(env=env)], cwd=REPO_ROOT,
+                         capture_output=True, text=True, check=True).stdout
+    return out.split()
+
+
+def _time(argv: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure and print the synth ratio."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pairs", type=int, default=15)
+    parser.add_argument("--env", default="dev")
+    args = parser.parse_args(argv)
+    modules = needed_modules(args.env)
+    a_cmd = [sys.executable, "-m", "tracking_templates", "--env", args.env]
+    b_cmd = [sys.executable, "-c", "import " + ", ".join(modules)]
+    _time(a_cmd), _time(b_cmd)  # warm the file cache and bytecode
+    a_times, b_times = [], []
+    for _ in range(max(args.pairs, 9)):
+        a_times.append(_time(a_cmd))
+        b_times.append(_time(b_cmd))
+    a, b = statistics.median(a_times), statistics.median(b_times)
+    print(f"modules in the floor: {len(modules)} ({', '.join(m for m in modules if m.count('.') == 1)})")
+    print(f"A python -m tracking_templates: median {a * 1000:.1f} ms over {len(a_times)} runs")
+    print(f"B import troposphere/awacs only: median {b * 1000:.1f} ms over {len(b_times)} runs")
+    print(f"synth ratio A/B: {a / b:.2f} (goal <= 1.3)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
