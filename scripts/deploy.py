@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tracking_templates.names import ENV_RE, FUNCTION_CODE_KEY_PARAMS, Params
+from tracking_templates.sources import FUNCTIONS_DIR
 
 from .aws import Aws, AwsTarget, add_aws_arguments
 from .bootstrap import DEFAULT_BOOTSTRAP_STACK, ensure_bootstrapped
@@ -36,6 +37,7 @@ class DeployOptions:
     allow_replacement: bool = False
     bundle_deps: bool = True
     output_dir: Path = DEFAULT_OUTPUT_DIR
+    functions_dir: Path = FUNCTIONS_DIR
     polling: Polling = field(default_factory=Polling)
 
 
@@ -91,7 +93,7 @@ def deploy_stack(options: DeployOptions, aws: Aws, console: Console | None = Non
         computed[Params.CODE_BUCKET] = bucket
     code_keys = code_key_parameters(template)
     if code_keys:
-        packager = Packager(output_dir=options.output_dir, bundle_deps=options.bundle_deps)
+        packager = Packager(options.functions_dir, options.output_dir, options.bundle_deps)
         for function, param in sorted(code_keys.items()):
             uploaded = upload(s3, packager.build(function), bucket, options.stack_name)
             note = "uploaded" if uploaded.uploaded else "unchanged"

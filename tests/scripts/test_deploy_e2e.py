@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import boto3
@@ -12,7 +13,7 @@ import pytest
 
 from scripts import deploy
 from scripts.aws import ApiCallCounter
-from scripts.deploy import DeployOptions, deploy_stack
+from scripts.deploy import DeployOptions, deploy_stack, synthesize
 from tracking_templates.names import Params, Resources
 
 from .deploy_support import FAST, aws_for, client, queue_template
@@ -96,6 +97,14 @@ def test_second_deploy_changes_nothing_and_uploads_nothing(
     assert result.outcome == "no-changes"
     assert counter.count("PutObject") == 0
     assert counter.count("ExecuteChangeSet") == counter.count("UpdateStack") == 0
+    # AND only the calls the work needs were made (see docs/deploy.md for why each one)
+    expected = {
+        ("cloudformation", "DescribeStacks"): 2,  # bootstrap stack, then the app stack
+        ("cloudformation", "DescribeStackResource"): 1,  # the artifact bucket's name
+        ("s3", "HeadObject"): 2 + (1 if synthesize("dev").needs_s3 else 0),  # zips (+ template)
+        ("cloudformation", "CreateChangeSet"): 1,  # moto: "No updates are to be performed."
+    }
+    assert dict(counter.calls) == expected
     assert "No changes to deploy" in capsys.readouterr().out
     summaries = client(moto_endpoint, "cloudformation").list_change_sets(StackName="tracking-dev")["Summaries"]
     assert [s for s in summaries if s["ExecutionStatus"] != "EXECUTE_COMPLETE"] == []
@@ -104,6 +113,55 @@ def test_second_deploy_changes_nothing_and_uploads_nothing(
                    "--fail-on-empty-changeset")  # fmt: skip
     assert code == 1
     assert "tracking-dev" in capsys.readouterr().out
+
+
+def test_changed_code_uploads_only_that_zip_and_updates_the_function(
+    moto_endpoint: str, tmp_path: Path
+) -> None:
+    # GIVEN a stack deployed from a copy of the functions
+    from tracking_templates.sources import FUNCTIONS_DIR
+
+    functions = tmp_path / "functions"
+    shutil.copytree(FUNCTIONS_DIR, functions, ignore=shutil.ignore_patterns("__pycache__"))
+    options = DeployOptions(stack_name="tracking-dev", bundle_deps=False, functions_dir=functions,
+                            output_dir=tmp_path / "build", polling=FAST)  # fmt: skip
+    assert deploy_stack(options, aws_for(moto_endpoint)).outcome == "deployed"
+    notifier_before = (tmp_path / "build" / "notifier.zip").read_bytes()
+    # WHEN the API handler changes and the stack is deployed again
+    with (functions / "tracking" / "handler.py").open("a") as handler:
+        handler.write("\n# a change\n")
+    session = boto3.Session(region_name="us-east-1")
+    counter = ApiCallCounter(session)
+    result = deploy_stack(options, aws_for(moto_endpoint, session))
+    # THEN exactly one zip is uploaded and the stack updated, with the API function on new code
+    assert (result.outcome, result.status) == ("deployed", "UPDATE_COMPLETE")
+    assert counter.count("PutObject") == 1 and counter.count("ExecuteChangeSet") == 1
+    assert (tmp_path / "build" / "notifier.zip").read_bytes() == notifier_before
+    function = client(moto_endpoint, "lambda").get_function(
+        FunctionName=_physical_id(moto_endpoint, "tracking-dev", Resources.API_FUNCTION)
+    )
+    assert function["Configuration"]["CodeSha256"] == _b64_sha256(tmp_path / "build" / "tracking.zip")
+
+
+def test_reformatted_template_is_the_failed_form_of_no_changes(
+    moto_endpoint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a deployed stack and the same template re-indented (different text, same meaning)
+    client(moto_endpoint, "s3").create_bucket(Bucket="artifacts")
+    template = tmp_path / "t.json"
+    template.write_text(queue_template())
+    args = ["--stack-name", "shop", "--bucket", "artifacts", "--template-file", str(template),
+            "--parameter-overrides", "QueueName=orders"]  # fmt: skip
+    assert _deploy(moto_endpoint, tmp_path, *args) == 0
+    template.write_text(json.dumps(json.loads(queue_template())))
+    capsys.readouterr()
+    # WHEN deploying it
+    code = _deploy(moto_endpoint, tmp_path, *args)
+    # THEN CloudFormation's FAILED "didn't contain changes" change set means no changes, deleted
+    assert code == 0
+    assert "No changes to deploy. Stack shop" in capsys.readouterr().out
+    summaries = client(moto_endpoint, "cloudformation").list_change_sets(StackName="shop")["Summaries"]
+    assert [s for s in summaries if s["Status"] == "FAILED"] == []
 
 
 def test_no_execute_leaves_an_executable_change_set_and_changes_nothing(
