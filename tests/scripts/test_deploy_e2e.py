@@ -39,6 +39,16 @@ def _physical_id(endpoint: str, stack: str, logical_id: str) -> str:
     return match["PhysicalResourceId"]
 
 
+def _deployed_queue_stack(endpoint: str, tmp_path: Path, *extra: str) -> list[str]:
+    """Deploy the one-queue template as stack "shop" into bucket "artifacts"; return the args."""
+    client(endpoint, "s3").create_bucket(Bucket="artifacts")
+    template = tmp_path / "t.json"
+    template.write_text(queue_template())
+    args = ["--stack-name", "shop", "--bucket", "artifacts", "--template-file", str(template), *extra]
+    assert _deploy(endpoint, tmp_path, *args) == 0
+    return args
+
+
 def _b64_sha256(path: Path) -> str:
     return base64.b64encode(hashlib.sha256(path.read_bytes()).digest()).decode()
 
@@ -147,13 +157,8 @@ def test_reformatted_template_is_the_failed_form_of_no_changes(
     moto_endpoint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # GIVEN a deployed stack and the same template re-indented (different text, same meaning)
-    client(moto_endpoint, "s3").create_bucket(Bucket="artifacts")
-    template = tmp_path / "t.json"
-    template.write_text(queue_template())
-    args = ["--stack-name", "shop", "--bucket", "artifacts", "--template-file", str(template),
-            "--parameter-overrides", "QueueName=orders"]  # fmt: skip
-    assert _deploy(moto_endpoint, tmp_path, *args) == 0
-    template.write_text(json.dumps(json.loads(queue_template())))
+    args = _deployed_queue_stack(moto_endpoint, tmp_path, "--parameter-overrides", "QueueName=orders")
+    (tmp_path / "t.json").write_text(json.dumps(json.loads(queue_template())))
     capsys.readouterr()
     # WHEN deploying it
     code = _deploy(moto_endpoint, tmp_path, *args)
@@ -167,12 +172,8 @@ def test_reformatted_template_is_the_failed_form_of_no_changes(
 def test_no_execute_leaves_an_executable_change_set_and_changes_nothing(
     moto_endpoint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # GIVEN a deployed one-queue stack and a new version of its template adding a parameter
-    client(moto_endpoint, "s3").create_bucket(Bucket="artifacts")
-    first = tmp_path / "v1.json"
-    first.write_text(queue_template())
-    assert _deploy(moto_endpoint, tmp_path, "--stack-name", "shop", "--bucket", "artifacts",
-                   "--template-file", str(first)) == 0  # fmt: skip
+    # GIVEN a deployed one-queue stack and a new version of its template adding an SSM parameter
+    _deployed_queue_stack(moto_endpoint, tmp_path)
     document = json.loads(queue_template())
     document["Resources"]["Setting"] = {
         "Type": "AWS::SSM::Parameter",
