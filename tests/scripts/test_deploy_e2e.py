@@ -201,6 +201,27 @@ def test_no_execute_leaves_an_executable_change_set_and_changes_nothing(
     assert ssm.get_parameter(Name="/shop/setting")["Parameter"]["Value"] == "on"
 
 
+def test_deploy_after_a_no_execute_create_creates_the_stack(moto_endpoint: str, tmp_path: Path) -> None:
+    # GIVEN a new stack planned with --no-execute (left in REVIEW_IN_PROGRESS)
+    client(moto_endpoint, "s3").create_bucket(Bucket="artifacts")
+    template = tmp_path / "t.json"
+    template.write_text(queue_template())
+    args = ["--stack-name", "fresh", "--bucket", "artifacts", "--template-file", str(template)]
+    assert _deploy(moto_endpoint, tmp_path, *args, "--no-execute") == 0
+    cfn = client(moto_endpoint, "cloudformation")
+    assert cfn.describe_stacks(StackName="fresh")["Stacks"][0]["StackStatus"] == "REVIEW_IN_PROGRESS"
+    # WHEN deploying it for real
+    session = boto3.Session(region_name="us-east-1")
+    result = deploy_stack(
+        DeployOptions(stack_name="fresh", template_file=template, bucket="artifacts", polling=FAST),
+        aws_for(moto_endpoint, session),
+    )
+    # THEN a CREATE change set is executed and the stack it made is followed by id to completion
+    assert (result.outcome, result.status) == ("deployed", "CREATE_COMPLETE")
+    assert result.change_set is not None and result.change_set.change_set_type == "CREATE"
+    assert cfn.describe_stacks(StackName=result.stack_id)["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+
+
 def test_template_over_51200_bytes_travels_through_s3(moto_endpoint: str, tmp_path: Path) -> None:
     # GIVEN a template too big for TemplateBody
     client(moto_endpoint, "s3").create_bucket(Bucket="artifacts")
