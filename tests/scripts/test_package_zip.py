@@ -131,3 +131,21 @@ def test_copying_the_tree_keeps_the_hash(tmp_path: Path) -> None:
     original = Packager(FUNCTIONS_DIR, tmp_path / "o1", bundle_deps=False).build("tracking").archive
     copied = Packager(copy, tmp_path / "o2", bundle_deps=False).build("tracking").archive
     assert original.sha256 == copied.sha256
+
+
+def test_unchanged_inputs_reuse_the_zip_and_a_damaged_zip_is_rebuilt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a built zip
+    root = make_function(tmp_path)
+    packager = Packager(root, tmp_path / "out", bundle_deps=False)
+    built = packager.build("svc").archive
+    original = built.path.read_bytes()
+    # WHEN building again from the same inputs THEN nothing is deflated again
+    with monkeypatch.context() as patch:
+        patch.setattr(zipfile, "ZipFile", None)  # any attempt to write a zip would fail
+        assert packager.build("svc").archive == built
+    # WHEN the zip on disk was damaged THEN it is rebuilt, to the same bytes as before
+    built.path.write_bytes(b"not a zip")
+    assert packager.build("svc").archive.sha256 == built.sha256
+    assert built.path.read_bytes() == original
