@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from troposphere import GetAtt, Ref, Sub
+from troposphere import GetAtt, Parameter, Ref, Sub
 from troposphere.awslambda import (
     Code,
     DeadLetterConfig,
@@ -18,6 +18,9 @@ from troposphere.awslambda import (
     OnFailure,
     TracingConfig,
 )
+
+from troposphere.iam import Role
+from troposphere.logs import LogGroup
 
 from . import sources
 from .encryption import Encryption
@@ -51,17 +54,28 @@ class Compute(NamedTuple):
     stream_mapping: EventSourceMapping
 
 
-def _environment(names: tuple[str, ...], values: dict[str, object], function: str, enc: Encryption) -> dict:
+def _environment(names: tuple[str, ...], values: dict[str, object], function: str) -> Environment:
     # The function's env module is the one list of names: a name it reads that the template
     # does not set, or the reverse, is a build error, never a silent drift.
     if set(values) != set(names):
         missing, extra = sorted(set(names) - set(values)), sorted(set(values) - set(names))
         raise ValueError(f"{function} environment drift: not set {missing}, not read {extra}")
-    return {"Environment": Environment(Variables={name: values[name] for name in names}),
-            "KmsKeyArn": GetAtt(enc.key, "Arn")}
+    return Environment(Variables={name: values[name] for name in names})
 
 
-def _function(logical_id: str, name: str, sizing: FunctionSettings, code_key, role, log_group, env: dict, inputs: Inputs, **extra) -> Function:
+def _function(
+    logical_id: str,
+    *,
+    name: str,
+    sizing: FunctionSettings,
+    code_key: Parameter,
+    role: Role,
+    log_group: LogGroup,
+    environment: Environment,
+    inputs: Inputs,
+    enc: Encryption,
+    **extra: object,
+) -> Function:
     return Function(
         logical_id,
         FunctionName=Sub(name),
@@ -76,8 +90,9 @@ def _function(logical_id: str, name: str, sizing: FunctionSettings, code_key, ro
         TracingConfig=TracingConfig(Mode="Active"),
         # Naming the group makes the function depend on it, so Lambda never creates it unmanaged.
         LoggingConfig=LoggingConfig(LogGroup=Ref(log_group)),
+        Environment=environment,
+        KmsKeyArn=GetAtt(enc.key, "Arn"),
         Tags=stack_tags(inputs),
-        **env,
         **extra,
     )
 
@@ -96,12 +111,12 @@ def compute(
     t = sources.tracking_env()
     api_function = _function(
         Resources.API_FUNCTION,
-        API_FUNCTION_NAME,
-        settings.api_function,
-        inputs.code_key,
-        roles.api_role,
-        log.api_function,
-        _environment(
+        name=API_FUNCTION_NAME,
+        sizing=settings.api_function,
+        code_key=inputs.code_key,
+        role=roles.api_role,
+        log_group=log.api_function,
+        environment=_environment(
             t.ALL,
             {
                 t.TABLE_NAME: Ref(store.table),
@@ -114,9 +129,9 @@ def compute(
                 t.POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
             },
             "tracking function",
-            enc,
         ),
-        inputs,
+        inputs=inputs,
+        enc=enc,
         Description="Logistics tracking API (POST /track, GET /status)",
         DeadLetterConfig=DeadLetterConfig(TargetArn=GetAtt(store.dlq, "Arn")),
         Metadata=checkov_metadata(NO_VPC),
@@ -124,12 +139,12 @@ def compute(
     n = sources.notifier_env()
     notifier_function = _function(
         Resources.NOTIFIER_FUNCTION,
-        NOTIFIER_FUNCTION_NAME,
-        settings.notifier_function,
-        inputs.notifier_code_key,
-        roles.notifier_role,
-        log.notifier_function,
-        _environment(
+        name=NOTIFIER_FUNCTION_NAME,
+        sizing=settings.notifier_function,
+        code_key=inputs.notifier_code_key,
+        role=roles.notifier_role,
+        log_group=log.notifier_function,
+        environment=_environment(
             n.ALL,
             {
                 n.TOPIC_ARN: Ref(notes.topic),
@@ -141,9 +156,9 @@ def compute(
                 n.POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
             },
             "notifier function",
-            enc,
         ),
-        inputs,
+        inputs=inputs,
+        enc=enc,
         Description="Publishes delivered/failed status updates from the table's stream to SNS",
         Metadata=checkov_metadata(NO_VPC, STREAM_FAILURES_GO_TO_MAPPING_DLQ),
     )

@@ -120,16 +120,17 @@ def observability(
 
 
 def _dashboard_body(widgets: list[tuple[str, list[tuple[_Metric, str]]]]) -> Sub:
-    # The body is one JSON string; values only known at deploy time go in as ${Var} of a Sub.
+    # The body is one JSON string; values known only at deploy time go in as ${Var} of a Sub,
+    # one variable per distinct dimension value (named after the dimension).
     variables: dict[str, object] = {}
+    by_value: dict[str, str] = {}
 
-    def placeholder(value: object) -> str:
-        key = f"V{len(variables)}"
-        for existing, known in variables.items():
-            if known.to_dict() == value.to_dict():  # type: ignore[attr-defined]
-                return "${" + existing + "}"
-        variables[key] = value
-        return "${" + key + "}"
+    def placeholder(dim_name: str, value: object) -> str:
+        key = json.dumps(value.to_dict(), sort_keys=True)  # type: ignore[attr-defined]
+        if key not in by_value:
+            by_value[key] = f"{dim_name}{sum(name.startswith(dim_name) for name in variables)}"
+            variables[by_value[key]] = value
+        return "${" + by_value[key] + "}"
 
     body_widgets = []
     for index, (title, metrics) in enumerate(widgets):
@@ -137,7 +138,7 @@ def _dashboard_body(widgets: list[tuple[str, list[tuple[_Metric, str]]]]) -> Sub
         for metric, stat in metrics:
             row: list[object] = [metric.namespace, metric.name]
             for dim_name, dim_value in metric.dimensions:
-                row += [dim_name, placeholder(dim_value)]
+                row += [dim_name, placeholder(dim_name, dim_value)]
             row.append({"stat": stat})
             rows.append(row)
         body_widgets.append(

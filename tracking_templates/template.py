@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from troposphere import FindInMap, GetAtt, Output, Ref, Sub, Template
+from troposphere import FindInMap, GetAtt, Output, Partition, Ref, Sub, Template
 
 from .api import api
 from .compute import compute
@@ -19,6 +19,7 @@ from .storage import storage
 
 DESCRIPTION = "Logistics tracking: REST API, DynamoDB table, status notifications and monitoring"
 # The console's host per partition: the one URL part no pseudo parameter gives.
+CONSOLE_MAPPING = "PartitionConsole"
 CONSOLE_HOSTS = {
     "aws": {"Host": "console.aws.amazon.com"},
     "aws-cn": {"Host": "console.amazonaws.cn"},
@@ -34,7 +35,7 @@ def build_template(settings: Settings) -> Template:
     for parameter in ins.parameters:
         t.add_parameter(parameter)
     t.add_condition(HAS_NOTIFICATION_EMAIL, ins.has_notification_email)
-    t.add_mapping("PartitionConsole", CONSOLE_HOSTS)
+    t.add_mapping(CONSOLE_MAPPING, CONSOLE_HOSTS)
 
     enc = encryption(ins)
     store = storage(settings, ins, enc)
@@ -72,7 +73,7 @@ def build_template(settings: Settings) -> Template:
                 Description="The CloudWatch dashboard",
                 Value=Sub(
                     "https://${Host}/cloudwatch/home?region=${AWS::Region}#dashboards:name=${Dashboard}",
-                    Host=FindInMap("PartitionConsole", Ref("AWS::Partition"), "Host"),
+                    Host=FindInMap(CONSOLE_MAPPING, Partition, "Host"),
                     Dashboard=Ref(watch.dashboard),
                 ),
             ),

@@ -6,8 +6,6 @@ import pytest
 
 from tracking_templates import compute as compute_module
 from tracking_templates import sources
-from tracking_templates.encryption import encryption
-from tracking_templates.inputs import inputs
 from tracking_templates.names import FUNCTION_CODE_KEY_PARAMS, LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, Params, Resources
 from tracking_templates.settings import settings_for
 
@@ -94,7 +92,6 @@ def test_stream_mapping_reports_partial_failures_and_gives_up_into_the_dlq(dev: 
 
 def test_environment_drift_is_a_build_error() -> None:
     # GIVEN values for a name list that lacks one of them
-    enc = encryption(inputs(settings_for("dev")))
     # WHEN the function environment is built THEN the drift is named
     with pytest.raises(ValueError, match=r"not set \['NEW_NAME'\], not read \['OLD_NAME'\]"):
-        compute_module._environment(("NEW_NAME",), {"OLD_NAME": "x"}, "tracking function", enc)
+        compute_module._environment(("NEW_NAME",), {"OLD_NAME": "x"}, "tracking function")
