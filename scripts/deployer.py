@@ -6,7 +6,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from botocore.exceptions import ClientError
 
@@ -86,13 +86,16 @@ class DeployRequest:
     artifact_prefix: str = ""
 
 
+Outcome = Literal["deployed", "no-changes", "not-executed"]
+
+
 @dataclass(frozen=True)
 class DeployResult:
-    """How a deploy ended: 'deployed', 'no-changes' or 'not-executed'."""
+    """How a deploy ended, with the stack's final status and outputs."""
 
     stack_name: str
     stack_id: str | None
-    outcome: str
+    outcome: Outcome
     status: str | None
     outputs: dict[str, str]
     change_set: ChangeSet | None = None
