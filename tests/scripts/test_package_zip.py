@@ -149,3 +149,18 @@ def test_unchanged_inputs_reuse_the_zip_and_a_damaged_zip_is_rebuilt(
     built.path.write_bytes(b"not a zip")
     assert packager.build("svc").archive.sha256 == built.sha256
     assert built.path.read_bytes() == original
+
+
+@pytest.mark.slow
+def test_boto3_aws_endpoint_url_is_honoured_without_the_flag(
+    moto_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN only boto3's own AWS_ENDPOINT_URL pointing at the emulator
+    client(moto_endpoint, "s3").create_bucket(Bucket="artifacts")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+    # WHEN packaging with --bucket and no --endpoint-url
+    code = package.main(["--output-dir", str(tmp_path), "--no-deps", "--bucket", "artifacts"])
+    # THEN the zips landed in the emulator's bucket
+    assert code == 0
+    keys = [o["Key"] for o in client(moto_endpoint, "s3").list_objects_v2(Bucket="artifacts")["Contents"]]
+    assert len(keys) == 2 and all(key.endswith(".zip") for key in keys)
