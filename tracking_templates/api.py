@@ -7,8 +7,6 @@ import zlib
 from typing import NamedTuple
 
 from troposphere import AWSObject, GetAtt, Ref, Sub
-from awacs import sts
-from awacs.aws import Allow, Policy, Principal, Statement
 from troposphere.apigateway import (
     AccessLogSetting,
     Account,
@@ -26,7 +24,7 @@ from troposphere.apigateway import (
 from troposphere.awslambda import Permission
 from troposphere.iam import Role
 
-from . import sources
+from . import policies, sources
 from .compute import Compute
 from .inputs import Inputs, stack_tags
 from .logs import Logs
@@ -54,6 +52,7 @@ ACCESS_LOG_FORMAT = json.dumps(
     sort_keys=True,
     separators=(",", ":"),
 )
+
 
 class Api(NamedTuple):
     """Everything API Gateway: the API, its routes, validation, deployment and stage."""
@@ -94,14 +93,7 @@ def _lambda_proxy(function) -> Integration:
 def _account_logging(inputs: Inputs) -> tuple[Role, Account]:
     role = Role(
         "ApiGatewayCloudWatchRole",
-        AssumeRolePolicyDocument=Policy(
-            Version="2012-10-17",
-            Statement=[
-                Statement(
-                    Effect=Allow, Principal=Principal("Service", "apigateway.amazonaws.com"), Action=[sts.AssumeRole]
-                )
-            ],
-        ),
+        AssumeRolePolicyDocument=policies.assumed_by("apigateway.amazonaws.com"),
         # The policy AWS documents for this account-wide role (it logs for every API).
         ManagedPolicyArns=[
             Sub("arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs")

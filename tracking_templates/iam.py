@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from awacs import sts
-from awacs.aws import Allow, Policy, Principal, Statement
+from awacs.aws import Policy, Statement
 from troposphere import Sub
 from troposphere.iam import Policy as InlinePolicy
 from troposphere.iam import Role
@@ -29,12 +28,7 @@ class Iam(NamedTuple):
 def _lambda_role(logical_id: str, policy_name: str, statements: list[Statement], inputs: Inputs) -> Role:
     return Role(
         logical_id,
-        AssumeRolePolicyDocument=Policy(
-            Version="2012-10-17",
-            Statement=[
-                Statement(Effect=Allow, Principal=Principal("Service", "lambda.amazonaws.com"), Action=[sts.AssumeRole])
-            ],
-        ),
+        AssumeRolePolicyDocument=policies.assumed_by("lambda.amazonaws.com"),
         # Inline, so the permissions exist the moment the role does (the event source mapping
         # checks them when it is created).
         Policies=[

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from troposphere import Equals, Not, Parameter, Ref, Tags
+from troposphere import AWSHelperFn, Equals, Not, Parameter, Ref, Tags
 
 from .names import ENV_PATTERN, Params
 from .settings import Settings
@@ -23,12 +23,16 @@ class Inputs(NamedTuple):
     code_key: Parameter
     notifier_code_key: Parameter
     notification_email: Parameter
-    has_notification_email: object
+    has_notification_email: AWSHelperFn
 
     @property
     def parameters(self) -> tuple[Parameter, ...]:
         """All Parameters, in a fixed order."""
         return (self.environment, self.code_bucket, self.code_key, self.notifier_code_key, self.notification_email)
+
+
+def _code_key(name: str, function: str) -> Parameter:
+    return Parameter(name, Type="String", AllowedPattern=_KEY_PATTERN, Description=f"S3 key of {function}'s zip")
 
 
 def inputs(settings: Settings) -> Inputs:
@@ -56,18 +60,8 @@ def inputs(settings: Settings) -> Inputs:
             AllowedPattern=_BUCKET_PATTERN,
             Description="S3 bucket holding both functions' zips",
         ),
-        code_key=Parameter(
-            Params.CODE_KEY,
-            Type="String",
-            AllowedPattern=_KEY_PATTERN,
-            Description="S3 key of the tracking API function's zip",
-        ),
-        notifier_code_key=Parameter(
-            Params.NOTIFIER_CODE_KEY,
-            Type="String",
-            AllowedPattern=_KEY_PATTERN,
-            Description="S3 key of the status notifier function's zip",
-        ),
+        code_key=_code_key(Params.CODE_KEY, "the tracking API function"),
+        notifier_code_key=_code_key(Params.NOTIFIER_CODE_KEY, "the status notifier function"),
         notification_email=notification_email,
         has_notification_email=Not(Equals(Ref(notification_email), "")),
     )

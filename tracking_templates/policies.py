@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from awacs import dynamodb, kms, logs, sns, sqs, ssm, xray
-from awacs.aws import Allow, Statement
+from awacs import dynamodb, kms, logs, sns, sqs, ssm, sts, xray
+from awacs.aws import Allow, Policy, Principal, Statement
 from troposphere import GetAtt, Ref, Sub
 from troposphere.dynamodb import Table
 from troposphere.kms import Key
@@ -13,6 +13,14 @@ from troposphere.sqs import Queue
 from troposphere.ssm import Parameter as SsmParameter
 
 from .names import STATUS_INDEX
+
+
+def assumed_by(service: str) -> Policy:
+    """A trust policy: only this AWS service may assume the role."""
+    return Policy(
+        Version="2012-10-17",
+        Statement=[Statement(Effect=Allow, Principal=Principal("Service", service), Action=[sts.AssumeRole])],
+    )
 
 
 def table_put_and_query(table: Table) -> Statement:
