@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -58,7 +59,16 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(error))
     output = render(args.env, args.format)
     if args.output is None:
-        sys.stdout.write(output)
+        try:
+            sys.stdout.write(output)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            # The reader left (`| head`): nothing to say; keep the exit flush from raising again.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 1
+        except OSError as error:
+            print(f"{parser.prog}: error: cannot write to stdout: {error.strerror}", file=sys.stderr)
+            return 1
         return 0
     try:
         args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -92,3 +92,14 @@ def test_diagram_shows_every_resource_and_reference(dev: dict, capsys) -> None:
         assert f"    {name}[" in diagram
     assert "  TrackingFunction --> TrackingTable\n" in diagram
     assert "  NotifierStreamMapping --> NotifierFunction\n" in diagram
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_failing_stdout_is_one_line_not_a_traceback() -> None:
+    # GIVEN stdout on a device that refuses writes
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([sys.executable, "-m", "tracking_templates"], stdout=full, stderr=subprocess.PIPE,
+                                text=True, cwd=REPO_ROOT, check=False, timeout=60)
+    # THEN one clear line and a failure status
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "cannot write to stdout" in result.stderr
