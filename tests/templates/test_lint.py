@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 from cfnlint.api import ManualArgs, lint
@@ -29,7 +30,9 @@ def test_cfn_lint_really_reports_a_broken_template(rendered: dict[str, str]) -> 
     assert lint(broken, config=ManualArgs(include_checks=["I"], regions=["us-east-1"]))
 
 
-CHECKOV = os.environ.get("CHECKOV") or shutil.which("checkov")
+# $CHECKOV, else the venv .ci/checkov builds, else one on PATH.
+_CI_CHECKOV = Path(__file__).resolve().parents[2] / "build" / "checkov-venv" / "bin" / "checkov"
+CHECKOV = os.environ.get("CHECKOV") or (str(_CI_CHECKOV) if _CI_CHECKOV.exists() else shutil.which("checkov"))
 
 
 @pytest.mark.skipif(not CHECKOV, reason="checkov is not installed here (.ci/checkov runs it in its own venv)")
