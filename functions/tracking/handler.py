@@ -62,7 +62,6 @@ def _count(name: str) -> None:
 
 
 @app.post("/track")
-@tracer.capture_method(capture_response=False)
 def track() -> dict[str, Any]:
     """Store one tracking update."""
     update = validation.parse_tracking_update(_request_text())
@@ -78,7 +77,6 @@ def track() -> dict[str, Any]:
 
 
 @app.get("/status")
-@tracer.capture_method(capture_response=False)
 def status() -> dict[str, Any]:
     """A page of one shipment's updates, newest first."""
     query = validation.parse_status_query(app.current_event.query_string_parameters)
