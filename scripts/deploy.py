@@ -8,7 +8,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tracking_templates.names import ENV_RE, FUNCTION_CODE_KEY_PARAMS, Params
+from tracking_templates.names import ENV_PATTERN, FUNCTION_CODE_KEY_PARAMS, Params, is_valid_env
 from tracking_templates.sources import FUNCTIONS_DIR
 
 from .aws import Aws, AwsTarget, add_aws_arguments
@@ -57,8 +57,8 @@ def synthesize(env: str) -> StackTemplate:
 def load_template(options: DeployOptions) -> StackTemplate:
     """Validate the names and load (or synthesize) the template: all before any AWS call."""
     validate_stack_name(options.stack_name)
-    if not ENV_RE.match(options.env):
-        raise UsageError(f"invalid --env {options.env!r}: must match {ENV_RE.pattern}")
+    if not is_valid_env(options.env):
+        raise UsageError(f"invalid --env {options.env!r}: must match {ENV_PATTERN}")
     validate_stack_name(options.bootstrap_stack)
     if options.template_file is not None:
         template = StackTemplate.from_file(options.template_file)

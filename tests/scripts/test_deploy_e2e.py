@@ -254,6 +254,7 @@ def test_template_over_51200_bytes_travels_through_s3(moto_endpoint: str, tmp_pa
     [
         (["--stack-name", "1-bad_name"], "invalid stack name"),
         (["--stack-name", "ok", "--env", "Prod!"], "invalid --env"),
+        (["--stack-name", "ok", "--env", "dev\n"], "invalid --env"),
         (["--stack-name", "ok", "--parameter-overrides", "NoEquals"], "expected KEY=VALUE"),
         (["--stack-name", "ok", "--parameter-overrides", "Unknown=1"], "declares no parameter Unknown"),
         (["--stack-name", "ok", "--template-file", "missing.json"], "template file not found"),
