@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
 from tracking_templates.settings import FunctionSettings, SettingsError, StreamSettings, settings_for
@@ -21,7 +19,7 @@ def test_profiles_differ_where_they_should() -> None:
 def test_other_valid_names_get_dev_settings_under_their_own_name() -> None:
     feature = settings_for("feature-x1")
     assert feature.env == "feature-x1"
-    assert replace(feature, env="dev") == settings_for("dev")
+    assert feature.replace(env="dev") == settings_for("dev")
 
 
 @pytest.mark.parametrize("env", ["", "Dev", "1dev", "dev_1", "a" * 21, "dev\n", None])
@@ -47,7 +45,7 @@ def test_settings_are_frozen() -> None:
 )
 def test_unsafe_or_invalid_settings_are_refused(change: dict, message: str) -> None:
     with pytest.raises(SettingsError, match=message):
-        replace(settings_for("dev"), **change)
+        settings_for("dev").replace(**change)
 
 
 def test_function_and_stream_bounds() -> None:
@@ -57,3 +55,22 @@ def test_function_and_stream_bounds() -> None:
         FunctionSettings(memory_mb=128, timeout_s=3, reserved_concurrency=1, log_level="LOUD")
     with pytest.raises(SettingsError, match="max_retry_attempts"):
         StreamSettings(max_retry_attempts=-1)
+
+
+def test_records_are_values_built_by_keyword() -> None:
+    # GIVEN two settings built from the same profile
+    first, second = settings_for("staging"), settings_for("staging")
+    # THEN they are equal and hash alike, and differ from another environment's
+    assert first == second and hash(first) == hash(second)
+    assert first != settings_for("prod")
+    assert {first, second} == {first}
+    assert repr(first.stream) == (
+        "StreamSettings(batch_size=100, batching_window_s=1, max_retry_attempts=3, max_record_age_s=3600)"
+    )
+    # AND a missing or unknown field is refused, as a dataclass would
+    with pytest.raises(TypeError, match="needs reserved_concurrency"):
+        FunctionSettings(memory_mb=128, timeout_s=3)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="no fields"):
+        StreamSettings(batch_sise=10)  # type: ignore[call-arg]
+    with pytest.raises(AttributeError):
+        del first.env
