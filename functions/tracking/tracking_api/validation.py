@@ -79,18 +79,20 @@ def load_schema() -> dict[str, Any]:
 def _compiled(pointer: str) -> Callable[[Any], Any]:
     import fastjsonschema  # deferred: only the first request of a process pays for it
 
-    schema = load_schema()
+    root = schema = load_schema()
     for part in filter(None, pointer.split("/")):
         schema = schema[part]
-    return fastjsonschema.compile(schema)
+    # A part of the schema is still read with the whole schema's draft (draft-04).
+    return fastjsonschema.compile({"$schema": root["$schema"], **schema})
 
 
 def _check_schema(pointer: str, value: Any, root_name: str) -> None:
-    from fastjsonschema import JsonSchemaException
+    from fastjsonschema import JsonSchemaValueException
 
+    validate = _compiled(pointer)  # a broken schema file is our fault: not caught, a 500
     try:
-        _compiled(pointer)(value)
-    except JsonSchemaException as exc:
+        validate(value)
+    except JsonSchemaValueException as exc:
         raise InvalidRequest(_describe(exc, root_name)) from None
 
 

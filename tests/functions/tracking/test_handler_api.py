@@ -368,3 +368,17 @@ def test_aws_calls_per_request(handler, lambda_context, stack):
     # THEN the first reads the flags once; warm requests make exactly one DynamoDB call each
     assert first == ["ssm:GetParameter", "dynamodb:PutItem"]
     assert calls == ["dynamodb:PutItem", "dynamodb:Query"]
+
+
+def test_a_broken_schema_is_our_500_not_the_clients_400(handler, lambda_context, stack, monkeypatch):
+    # GIVEN a schema file that fastjsonschema cannot compile
+    from tracking_api import validation
+
+    monkeypatch.setattr(validation, "load_schema", lambda: {"$schema": "http://json-schema.org/draft-04/schema#", "type": 7})
+    validation._compiled.cache_clear()
+    try:
+        # WHEN a valid body is posted / THEN the generic 500 (the request was fine), nothing stored
+        assert post(handler, lambda_context, VALID) == (500, {"error": "Internal server error"})
+        assert stack.items() == []
+    finally:
+        validation._compiled.cache_clear()
