@@ -2,33 +2,64 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from pathlib import Path
-from typing import NoReturn
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, NoReturn
 
 from .names import ENV_PATTERN
 from .settings import SettingsError, settings_for
 
+if TYPE_CHECKING:
+    import argparse
+
 FORMATS = ("json", "yaml", "mermaid")
+DEFAULT_ENV, DEFAULT_FORMAT = "dev", "json"
+PROG = "python -m tracking_templates"
+# Each flag's spellings -> its destination; `_plain_args` reads exactly these.
+_FLAGS = {"--env": "env", "--format": "format", "-o": "output", "--output": "output"}
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        # One line on stderr, nothing on stdout, exit 2.
-        self.exit(2, f"{self.prog}: error: {message}\n")
+def _plain_args(argv: list[str]) -> SimpleNamespace | None:
+    """The flags of a plain command line (each flag spelled out once, followed by its value), or
+    None for anything else (help, errors, abbreviations, `--flag=value`...): argparse reads those.
+
+    Why: argparse and the gettext, locale and shutil modules it loads cost about 4 ms, an eighth
+    of what the generator adds to the troposphere imports, on every run that needs none of it.
+    A test checks that argparse reads every command line accepted here the same way.
+    """
+    values: dict[str, str] = {}
+    arguments = iter(argv)
+    for flag in arguments:
+        dest, value = _FLAGS.get(flag), next(arguments, None)
+        # A value starting with "-" is a flag or a negative number to argparse: let it decide.
+        if dest is None or dest in values or value is None or value.startswith("-"):
+            return None
+        values[dest] = value
+    if values.get("format", DEFAULT_FORMAT) not in FORMATS:
+        return None
+    output = values.get("output")
+    return SimpleNamespace(env=values.get("env", DEFAULT_ENV), format=values.get("format", DEFAULT_FORMAT),
+                           output=None if output is None else Path(output))
 
 
 def _parser() -> argparse.ArgumentParser:
+    import argparse
+
+    class _Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> NoReturn:
+            # One line on stderr, nothing on stdout, exit 2.
+            self.exit(2, f"{self.prog}: error: {message}\n")
+
     parser = _Parser(
-        prog="python -m tracking_templates",
+        prog=PROG,
         description="Write the logistics-tracking CloudFormation template (JSON by default) to stdout or FILE.",
     )
-    parser.add_argument("--env", default="dev",
+    parser.add_argument("--env", default=DEFAULT_ENV,
                         help=f"environment name, {ENV_PATTERN} (default dev); dev, staging and prod have "
                              "their own settings, any other name gets dev's")
-    parser.add_argument("--format", choices=FORMATS, default="json",
+    parser.add_argument("--format", choices=FORMATS, default=DEFAULT_FORMAT,
                         help="json (default), yaml, or mermaid (an architecture diagram of the template)")
     parser.add_argument("-o", "--output", metavar="FILE", type=Path, help="write to FILE instead of stdout")
     return parser
@@ -51,12 +82,13 @@ def render(env: str, fmt: str = "json") -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse flags, render, write; usage errors exit 2 with one line on stderr."""
-    parser = _parser()
-    args = parser.parse_args(argv)
+    args = _plain_args(sys.argv[1:] if argv is None else argv)
+    if args is None:
+        args = _parser().parse_args(argv)
     try:
         settings_for(args.env)
     except SettingsError as error:
-        parser.error(str(error))
+        _parser().error(str(error))
     output = render(args.env, args.format)
     if args.output is None:
         try:
@@ -67,13 +99,13 @@ def main(argv: list[str] | None = None) -> int:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             return 1
         except OSError as error:
-            print(f"{parser.prog}: error: cannot write to stdout: {error.strerror}", file=sys.stderr)
+            print(f"{PROG}: error: cannot write to stdout: {error.strerror}", file=sys.stderr)
             return 1
         return 0
     try:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(output, encoding="utf-8")
     except OSError as error:
-        print(f"{parser.prog}: error: cannot write {args.output}: {error.strerror}", file=sys.stderr)
+        print(f"{PROG}: error: cannot write {args.output}: {error.strerror}", file=sys.stderr)
         return 2
     return 0
