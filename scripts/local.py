@@ -93,6 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--env", type=_env_name, default="dev", help="environment (and stage) name (default dev)")
     parser.add_argument("--region", default="us-east-1", help="region of the emulated stack and of signatures "
                         "(default us-east-1)")
+    parser.add_argument("--no-streams", action="store_true",
+                        help="do not poll the table's stream (no notifier invocations)")
     return parser
 
 
@@ -187,38 +189,16 @@ def _deploy(env: str, region: str, endpoint_url: str, workdir: Path) -> tuple[st
     return stack_name, json.loads(template_file.read_text(encoding="utf-8"))
 
 
-def _gateway(stack_name: str, template: dict[str, Any], region: str, domain_name: str) -> Any:
+def _app(stack_name: str, template: dict[str, Any], region: str, domain_name: str, streams: bool) -> Any:
     import boto3
 
-    from .localgw.events import Caller, StageInfo
-    from .localgw.functions import InProcessFunction
-    from .localgw.gateway import Gateway
-    from .localgw.routes import rest_api_from_template
+    from .localgw.app import assemble
     from .localgw.sigv4 import Credentials
-    from .localgw.stack import deployed_stack, function_config
 
-    session = boto3.Session(region_name=region)
-    stack = deployed_stack(session, stack_name, template)
-    api = rest_api_from_template(stack.resolver)
-    api_physical_id = stack.physical_ids[api.logical_id]
-    resources = session.client("apigateway").get_resources(restApiId=api_physical_id, limit=500)["items"]
-    stage = StageInfo(
-        api_id=api_physical_id,
-        account_id=stack.identity.account_id,
-        stage=api.stage_name,
-        stage_variables=api.stage_variables,
-        domain_name=domain_name,
-        resource_ids={r["path"]: r["id"] for r in resources},
-    )
-    functions = {
-        logical_id: InProcessFunction(function_config(stack, logical_id), region)
-        for logical_id in sorted({r.function for r in api.routes if r.function})
-    }
     credentials = Credentials(
         os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"], os.environ.get("AWS_SESSION_TOKEN") or None
     )
-    identity = Caller(None, stack.identity.account_id, stack.identity.arn, stack.identity.user_id)
-    return Gateway(api, stage, credentials, region, functions, identity)
+    return assemble(boto3.Session(region_name=region), stack_name, template, domain_name, credentials, streams)
 
 
 def _configure_process(region: str, endpoint_url: str | None = None) -> None:
@@ -245,6 +225,7 @@ def main(argv: list[str] | None = None) -> int:
 
     previous = {s: signal.signal(s, _raise_interrupted) for s in (signal.SIGINT, signal.SIGTERM)}
     emulator = None
+    app = None
     server = None
     serving = None
     try:
@@ -261,7 +242,9 @@ def main(argv: list[str] | None = None) -> int:
             with tempfile.TemporaryDirectory(prefix="tracking-local-") as workdir:
                 stack_name, template = _deploy(args.env, args.region, endpoint_url, Path(workdir))
             log.info("deployed %s (%.2fs)", stack_name, _since(started))
-            server.gateway = _gateway(stack_name, template, args.region, server.base_host)
+            app = _app(stack_name, template, args.region, server.base_host, streams=not args.no_streams)
+            server.gateway = app.gateway
+            app.start()
             serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
             serving.start()
             base_url = f"http://{server.base_host}/{server.gateway.api.stage_name}"
@@ -280,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+        if app is not None:
+            app.stop()
         if server is not None:
             if serving is not None:
                 server.shutdown()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -167,6 +168,38 @@ def test_request_log_line_per_request(local_api: LocalApi, client: Client) -> No
     method, path, status, latency = line.split()
     assert (method, path, status) == ("GET", "/dev/status?tracking_id=E2E-LOGLINE", "200")
     assert latency.endswith("ms") and float(latency[:-2]) >= 0
+
+
+def test_delivered_update_is_notified_through_the_stream(local_api: LocalApi, client: Client) -> None:
+    # GIVEN a queue subscribed to the stack's topic in the embedded emulator (its URL is logged)
+    import re
+
+    import boto3
+
+    emulator = re.search(r"emulator at (http://[0-9.:]+)", local_api.stderr()).group(1)
+    kw = {"region_name": "us-east-1", "endpoint_url": emulator,
+          "aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+    cfn, sns, sqs = (boto3.client(s, **kw) for s in ("cloudformation", "sns", "sqs"))
+    resources = cfn.describe_stack_resources(StackName="tracking-dev")["StackResources"]
+    topic = next(r["PhysicalResourceId"] for r in resources if r.get("ResourceType") == "AWS::SNS::Topic")
+    queue = sqs.create_queue(QueueName="e2e-notifications")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
+    # WHEN one delivered and one in-transit update are POSTed
+    assert client.call("POST", "/track", update("E2E-NOTIFY-1", "delivered")).status == 200
+    assert client.call("POST", "/track", update("E2E-NOTIFY-2", "in_transit")).status == 200
+    # THEN the notifier, fed by the table's stream, publishes the delivered one and not the other
+    # (earlier tests' delivered updates may still arrive: the stream is read every 0.25 s)
+    seen: dict[str, dict] = {}
+    deadline = time.monotonic() + 10
+    settle_until = None
+    while time.monotonic() < (settle_until or deadline):
+        for m in sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=1, MessageAttributeNames=["All"]).get("Messages", []):
+            seen[json.loads(m["Body"])["tracking_id"]] = m
+        if "E2E-NOTIFY-1" in seen and settle_until is None:
+            settle_until = time.monotonic() + 1.0
+    assert {k for k in seen if k.startswith("E2E-NOTIFY")} == {"E2E-NOTIFY-1"}
+    assert seen["E2E-NOTIFY-1"]["MessageAttributes"]["status"]["StringValue"] == "delivered"
 
 
 def test_the_help_python_example_works(local_api: LocalApi) -> None:
