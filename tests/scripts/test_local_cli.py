@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from scripts import local
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(
@@ -42,3 +51,42 @@ def test_help_explains_signing(capsys: pytest.CaptureFixture[str]) -> None:
     assert exited.value.code == 0
     for needle in ("--service execute-api", "SigV4Auth", "AWS_ACCESS_KEY_ID", "testing", "403"):
         assert needle in out
+
+
+def _spawn(*args: str) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    return subprocess.Popen([sys.executable, "-m", "scripts.local", *args], cwd=REPO_ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_port_in_use_exits_1_with_one_line() -> None:
+    # GIVEN a port somebody listens on
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        # WHEN scripts.local is asked to serve there
+        process = _spawn("--port", str(busy.getsockname()[1]))
+        out, err = process.communicate(timeout=60)
+    # THEN it fails fast, before deploying anything: exit 1, one line, no traceback, no URL
+    assert process.returncode == 1
+    assert out == ""
+    assert err.strip().startswith("error: cannot listen on 127.0.0.1:") and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_sigterm_stops_cleanly() -> None:
+    # GIVEN a running scripts.local (defaults: testing/testing credentials, env dev)
+    process = _spawn("--port", "0")
+    try:
+        base_url = process.stdout.readline().strip()
+        assert base_url.endswith("/dev"), process.stderr.read()[-2000:] if not base_url else base_url
+        # WHEN it gets SIGTERM (what service managers and `docker stop` send)
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    # THEN it stops cleanly with exit 0
+    assert process.returncode == 0, err[-2000:]
+    assert "stopped" in err and "Traceback" not in err
