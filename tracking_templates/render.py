@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import heapq
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from json.encoder import encode_basestring
 
 from troposphere import Template
@@ -16,35 +15,38 @@ SECTIONS = ("AWSTemplateFormatVersion", "Description", "Metadata", "Parameters",
 _SUB_NAME = re.compile(r"\$\{([^!}][^}]*)\}")
 
 
-def _names_in(value: object) -> Iterator[str]:
-    """Every logical name (resource or parameter) that `value` refers to."""
-    if isinstance(value, Mapping):
+def _add_names_in(value: object, names: set[str]) -> None:
+    """Add every logical name (resource or parameter) that `value` refers to."""
+    if isinstance(value, dict):
         for key, item in value.items():
             if key == "Ref" and isinstance(item, str):
-                yield item
+                names.add(item)
             elif key == "Fn::GetAtt":
-                yield item[0] if isinstance(item, list) else item.split(".", 1)[0]
+                names.add(item[0] if isinstance(item, list) else item.split(".", 1)[0])
             elif key == "Fn::Sub":
                 text, variables = (item, {}) if isinstance(item, str) else (item[0], item[1])
                 for name in _SUB_NAME.findall(text):
                     name = name.split(".", 1)[0]
                     if name not in variables:
-                        yield name
-                yield from _names_in(variables)
+                        names.add(name)
+                _add_names_in(variables, names)
             else:
-                yield from _names_in(item)
+                _add_names_in(item, names)
     elif isinstance(value, list):
         for item in value:
-            yield from _names_in(item)
+            _add_names_in(item, names)
 
 
 def dependencies(resources: Mapping[str, Mapping]) -> dict[str, set[str]]:
     """Each resource's direct dependencies: references (Ref, GetAtt, Sub) and DependsOn."""
     graph: dict[str, set[str]] = {}
     for logical_id, resource in resources.items():
-        depends_on = resource.get("DependsOn", [])
-        names = set(_names_in({k: v for k, v in resource.items() if k != "DependsOn"}))
-        names.update([depends_on] if isinstance(depends_on, str) else depends_on)
+        names: set[str] = set()
+        for key, value in resource.items():
+            if key == "DependsOn":
+                names.update([value] if isinstance(value, str) else value)
+            else:
+                _add_names_in(value, names)
         graph[logical_id] = {name for name in names if name in resources and name != logical_id}
     return graph
 
@@ -57,16 +59,17 @@ def dependency_order(resources: Mapping[str, Mapping]) -> list[str]:
     for name, deps in graph.items():
         for dep in deps:
             dependents[dep].append(name)
-    ready = [name for name, count in waiting.items() if count == 0]
-    heapq.heapify(ready)
+    ready = {name for name, count in waiting.items() if count == 0}
     order: list[str] = []
     while ready:
-        name = heapq.heappop(ready)
+        # min() of a few ready ids among a few dozen resources: no heap (nor heapq's import) needed.
+        name = min(ready)
+        ready.remove(name)
         order.append(name)
         for dependent in dependents[name]:
             waiting[dependent] -= 1
             if waiting[dependent] == 0:
-                heapq.heappush(ready, dependent)
+                ready.add(dependent)
     if len(order) != len(graph):
         cycle = sorted(name for name, count in waiting.items() if count)
         raise ValueError(f"dependency cycle among {cycle}")
