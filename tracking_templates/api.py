@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import binascii
 import json
-from typing import NamedTuple
-
 from troposphere import AWSObject, GetAtt, Ref, Sub
 from troposphere.apigateway import (
     AccessLogSetting,
@@ -29,6 +27,7 @@ from .compute import Compute
 from .inputs import Inputs, stack_tags
 from .logs import Logs
 from .names import REQUEST_MODEL_NAME, REST_API_NAME, Resources
+from .records import Record
 from .settings import Settings
 from .suppressions import NO_API_CACHE, checkov_metadata
 
@@ -54,7 +53,7 @@ ACCESS_LOG_FORMAT = json.dumps(
 )
 
 
-class Api(NamedTuple):
+class Api(Record):
     """Everything API Gateway: the API, its routes, validation, deployment and stage."""
 
     rest_api: RestApi

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from troposphere import GetAtt, Parameter, Ref, Sub
 from troposphere.awslambda import (
     Code,
@@ -36,6 +34,7 @@ from .names import (
 )
 from .notifications import Notifications
 from .parameters import Parameters
+from .records import Record
 from .settings import FunctionSettings, Settings
 from .storage import Storage
 from .suppressions import NO_VPC, STREAM_FAILURES_GO_TO_MAPPING_DLQ, checkov_metadata
@@ -46,7 +45,7 @@ API_SERVICE_NAME = "tracking-api"
 NOTIFIER_SERVICE_NAME = "status-notifier"
 
 
-class Compute(NamedTuple):
+class Compute(Record):
     """The API function, the notifier function and the notifier's stream mapping."""
 
     api_function: Function

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from awacs.aws import Allow, ArnLike, Condition, Policy, Principal, Statement, StringEquals
 from awacs import kms as kms_actions
 from troposphere import Sub
@@ -11,11 +9,12 @@ from troposphere.kms import Key
 
 from .inputs import Inputs
 from .names import Resources
+from .records import Record
 
 ROOT_ARN = "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"
 
 
-class Encryption(NamedTuple):
+class Encryption(Record):
     """The key (one per stack: its policy names the services that may use it)."""
 
     key: Key

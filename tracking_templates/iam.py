@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from awacs.aws import Policy, Statement
 from troposphere import Sub
 from troposphere.iam import Policy as InlinePolicy
@@ -15,10 +13,11 @@ from .inputs import Inputs, stack_tags
 from .logs import Logs
 from .notifications import Notifications
 from .parameters import Parameters
+from .records import Record
 from .storage import Storage
 
 
-class Iam(NamedTuple):
+class Iam(Record):
     """The API function's role and the notifier's role."""
 
     api_role: Role

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from troposphere import AWSHelperFn, Equals, Not, Parameter, Ref, Tags
 
 from .names import ENV_PATTERN, Params
+from .records import Record
 from .settings import Settings
 
 # S3 object keys and bucket names as AWS accepts them; cfn-lint checks S3Key/S3Bucket values.
@@ -15,7 +14,7 @@ _KEY_PATTERN = r"^[^\s]{1,1024}$"
 HAS_NOTIFICATION_EMAIL = "HasNotificationEmail"
 
 
-class Inputs(NamedTuple):
+class Inputs(Record):
     """The Parameters, and the Condition derived from them."""
 
     environment: Parameter

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from troposphere import GetAtt, Sub
 from troposphere.logs import LogGroup
 
 from .encryption import Encryption
 from .inputs import Inputs, stack_tags
 from .names import API_FUNCTION_NAME, NOTIFIER_FUNCTION_NAME
+from .records import Record
 from .settings import Settings
 
 
-class Logs(NamedTuple):
+class Logs(Record):
     """The function log groups and the API access log group."""
 
     api_function: LogGroup

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from troposphere import GetAtt, Ref, Sub
 from troposphere.sns import SubscriptionResource, Topic
 
 from .encryption import Encryption
 from .inputs import HAS_NOTIFICATION_EMAIL, Inputs, stack_tags
 from .names import Resources
+from .records import Record
 
 
-class Notifications(NamedTuple):
+class Notifications(Record):
     """The encrypted topic and the email subscription that exists only with an address."""
 
     topic: Topic

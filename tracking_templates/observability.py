@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import NamedTuple
-
 from troposphere import GetAtt, Ref, Sub
 from troposphere.cloudwatch import Alarm, Dashboard, MetricDimension
 
@@ -12,20 +10,21 @@ from .api import Api
 from .compute import Compute
 from .names import DASHBOARD_NAME, Resources
 from .notifications import Notifications
+from .records import Record
 from .settings import Settings
 from .storage import Storage
 
 PERIOD_S = 300
 
 
-class Observability(NamedTuple):
+class Observability(Record):
     """The alarms and the dashboard."""
 
     alarms: tuple[Alarm, ...]
     dashboard: Dashboard
 
 
-class _Metric(NamedTuple):
+class _Metric(Record):
     namespace: str
     name: str
     dimensions: tuple[tuple[str, object], ...]

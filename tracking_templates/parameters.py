@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-from typing import NamedTuple
-
 from troposphere import Ref, Sub
 from troposphere.ssm import Parameter as SsmParameter
 
 from .names import CONFIG_PARAM_PATH, DB_PARAM_PATH, FEATURE_FLAGS_PARAM_PATH, Resources
+from .records import Record
 from .storage import Storage
 
 # The original design's values.
@@ -16,7 +15,7 @@ API_CONFIG = {"max_request_size": "10MB", "timeout": 30, "rate_limit": 100}
 FEATURE_FLAGS = {"enhanced_tracking": True, "batch_processing": False, "real_time_notifications": True}
 
 
-class Parameters(NamedTuple):
+class Parameters(Record):
     """The three parameters, each under /logistics/<area>/<env>/."""
 
     config: SsmParameter

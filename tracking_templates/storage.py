@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from troposphere import GetAtt, Sub
 from troposphere.dynamodb import (
     AttributeDefinition,
@@ -20,13 +18,14 @@ from troposphere.sqs import Queue
 from .encryption import Encryption
 from .inputs import Inputs, stack_tags
 from .names import STATUS_INDEX, Resources
+from .records import Record
 from .settings import Settings
 
 DLQ_RETENTION_S = 14 * 24 * 3600
 DLQ_VISIBILITY_TIMEOUT_S = 300
 
 
-class Storage(NamedTuple):
+class Storage(Record):
     """The table (with its stream) and the dead-letter queue."""
 
     table: Table
