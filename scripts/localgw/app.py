@@ -14,7 +14,7 @@ from .functions import InProcessFunction
 from .gateway import Gateway
 from .routes import rest_api_from_template
 from .sigv4 import Credentials
-from .stack import DeployedStack, deployed_stack, function_config
+from .stack import Clients, DeployedStack, deployed_stack, function_config
 from .streams import StreamPoller, stream_mappings
 
 
@@ -40,9 +40,9 @@ class LocalApp:
                 poller.join(timeout)
 
 
-def _stage(stack: DeployedStack, session: boto3.session.Session, domain_name: str, api: Any) -> StageInfo:
+def _stage(stack: DeployedStack, domain_name: str, api: Any) -> StageInfo:
     api_physical_id = stack.physical_ids[api.logical_id]
-    resources = session.client("apigateway").get_resources(restApiId=api_physical_id, limit=500)["items"]
+    resources = stack.clients("apigateway").get_resources(restApiId=api_physical_id, limit=500)["items"]
     return StageInfo(
         api_id=api_physical_id,
         account_id=stack.identity.account_id,
@@ -62,7 +62,7 @@ def assemble(
     streams: bool = True,
 ) -> LocalApp:
     """Read the deployed stack, load the functions it runs, and wire the gateway and pollers."""
-    stack = deployed_stack(session, stack_name, template)
+    stack = deployed_stack(Clients(session), stack_name, template)
     api = rest_api_from_template(stack.resolver)
     functions: dict[str, InProcessFunction] = {}
 
@@ -75,7 +75,7 @@ def assemble(
         if route.function:
             function(route.function)
     caller = Caller(None, stack.identity.account_id, stack.identity.arn, stack.identity.user_id)
-    gateway = Gateway(api, _stage(stack, session, domain_name, api), credentials, stack.region, functions, caller)
+    gateway = Gateway(api, _stage(stack, domain_name, api), credentials, stack.region, functions, caller)
     pollers = []
     for mapping in stream_mappings(stack.resolver):
         # Whether or not we poll, moto's own (Docker-bound) consumer must not eat the stream.
@@ -86,7 +86,7 @@ def assemble(
             StreamPoller(
                 mapping,
                 function(mapping.function),
-                session,
+                stack.clients,
                 stream_arn=str(stack.resolver.getatt(mapping.table, "StreamArn")),
                 on_failure_queue_url=stack.physical_ids.get(mapping.on_failure or ""),
             )

@@ -21,6 +21,24 @@ from .intrinsics import Resolver, UnresolvableError, ref_target
 from .routes import FUNCTION
 
 
+class Clients:
+    """One boto3 client per service from one session (a new client costs tens of milliseconds)."""
+
+    def __init__(self, session: boto3.session.Session) -> None:
+        self.session = session
+        self._clients: dict[str, Any] = {}
+
+    @property
+    def region(self) -> str:
+        """The session's region."""
+        return self.session.region_name
+
+    def __call__(self, service: str) -> Any:
+        if service not in self._clients:
+            self._clients[service] = self.session.client(service)
+        return self._clients[service]
+
+
 @dataclass(frozen=True)
 class Identity:
     """The account and principal the configured credentials belong to (per the emulator's STS)."""
@@ -36,6 +54,7 @@ class DeployedStack:
 
     name: str
     region: str
+    clients: Clients
     identity: Identity
     parameters: Mapping[str, str]
     physical_ids: Mapping[str, str]
@@ -45,8 +64,8 @@ class DeployedStack:
 class _Attributes:
     """`Fn::GetAtt` values read from the deployed resources through their service APIs."""
 
-    def __init__(self, session: boto3.session.Session, physical_ids: Mapping[str, str], identity: Identity, region: str):
-        self._session = session
+    def __init__(self, clients: Clients, physical_ids: Mapping[str, str], identity: Identity, region: str):
+        self._clients = clients
         self._ids = physical_ids
         self._identity = identity
         self._region = region
@@ -63,9 +82,9 @@ class _Attributes:
         return self._cache[key]
 
     def _read(self, physical: str, type_name: str, attribute: str) -> Any:
-        client = self._session.client
+        client = self._clients
         if (type_name, attribute) == ("AWS::Lambda::Function", "Arn"):
-            return client("lambda").get_function_configuration(FunctionName=physical)["FunctionArn"]
+            return self._arn("lambda", f"function:{physical}")
         if type_name == "AWS::DynamoDB::Table" and attribute in ("Arn", "StreamArn"):
             table = client("dynamodb").describe_table(TableName=physical)["Table"]
             return table["TableArn" if attribute == "Arn" else "LatestStreamArn"]
@@ -88,11 +107,11 @@ class _Attributes:
         raise UnresolvableError(f"Fn::GetAtt {type_name}.{attribute} is not supported locally")
 
 
-def read_stack(session: boto3.session.Session, stack_name: str) -> tuple[Identity, dict[str, str], dict[str, str]]:
+def read_stack(clients: Clients, stack_name: str) -> tuple[Identity, dict[str, str], dict[str, str]]:
     """The caller identity, the stack's parameter values and its logical -> physical ids."""
-    who = session.client("sts").get_caller_identity()
+    who = clients("sts").get_caller_identity()
     identity = Identity(account_id=who["Account"], arn=who["Arn"], user_id=who["UserId"])
-    cfn = session.client("cloudformation")
+    cfn = clients("cloudformation")
     stack = cfn.describe_stacks(StackName=stack_name)["Stacks"][0]
     parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
     # Rows of types the emulator skips come back without ids; they are not deployed.
@@ -104,10 +123,10 @@ def read_stack(session: boto3.session.Session, stack_name: str) -> tuple[Identit
     return identity, parameters, physical_ids
 
 
-def deployed_stack(session: boto3.session.Session, stack_name: str, template: Mapping[str, Any]) -> DeployedStack:
+def deployed_stack(clients: Clients, stack_name: str, template: Mapping[str, Any]) -> DeployedStack:
     """Read the deployed stack and bind the template's expressions to it."""
-    region = session.region_name
-    identity, parameters, physical_ids = read_stack(session, stack_name)
+    region = clients.region
+    identity, parameters, physical_ids = read_stack(clients, stack_name)
     pseudo = {
         "AWS::Region": region,
         "AWS::AccountId": identity.account_id,
@@ -120,9 +139,9 @@ def deployed_stack(session: boto3.session.Session, stack_name: str, template: Ma
         parameters=parameters,
         physical_ids=physical_ids,
         pseudo=pseudo,
-        get_attribute=_Attributes(session, physical_ids, identity, region),
+        get_attribute=_Attributes(clients, physical_ids, identity, region),
     )
-    return DeployedStack(stack_name, region, identity, parameters, physical_ids, resolver)
+    return DeployedStack(stack_name, region, clients, identity, parameters, physical_ids, resolver)
 
 
 def function_source_dir(function_props: Mapping[str, Any]) -> Path:

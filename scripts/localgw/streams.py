@@ -15,11 +15,9 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-
-import boto3
 
 from .functions import InProcessFunction
 from .intrinsics import Resolver, ref_target
@@ -118,15 +116,15 @@ class StreamPoller(threading.Thread):
         self,
         mapping: StreamMapping,
         function: InProcessFunction,
-        session: boto3.session.Session,
+        clients: Callable[[str], Any],
         stream_arn: str,
         on_failure_queue_url: str | None,
     ) -> None:
         super().__init__(name=f"stream-{mapping.logical_id}", daemon=True)
         self.mapping = mapping
         self._function = function
-        self._streams = session.client("dynamodbstreams")
-        self._sqs = session.client("sqs")
+        self._streams = clients("dynamodbstreams")
+        self._sqs = clients("sqs")
         self._stream_arn = stream_arn
         self._queue_url = on_failure_queue_url
         self._iterators: dict[str, str | None] = {}

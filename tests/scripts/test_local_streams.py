@@ -82,7 +82,7 @@ def test_failed_records_are_retried_then_sent_to_the_destination(stream_table, t
     (tmp_path / "handler.py").write_text(FAILING_HANDLER, encoding="utf-8")
     function = InProcessFunction(FunctionConfig("StreamTestFn", "stream-fn", "arn:aws:lambda:us-east-1:123456789012:"
                                                 "function:stream-fn", "handler.main", tmp_path, {}), "us-east-1")
-    poller = StreamPoller(_mapping(max_retries=2), function, session, stream_arn, queue_url)
+    poller = StreamPoller(_mapping(max_retries=2), function, session.client, stream_arn, queue_url)
     poller.prime()
     dynamodb = session.client("dynamodb")
     # WHEN one good, one bad and one later good record are written, and one is modified (filtered out)
@@ -110,7 +110,7 @@ def test_poller_thread_delivers_and_stops(stream_table, tmp_path) -> None:
     function = InProcessFunction(FunctionConfig("StreamTestFn2", "stream-fn-2", "arn:aws:lambda:us-east-1:"
                                                 "123456789012:function:stream-fn-2", "handler.main", tmp_path, {}),
                                  "us-east-1")
-    poller = StreamPoller(_mapping(max_retries=0), function, session, stream_arn, queue_url)
+    poller = StreamPoller(_mapping(max_retries=0), function, session.client, stream_arn, queue_url)
     poller.prime()
     poller.start()
     try:
