@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Mapping
 from json.encoder import encode_basestring
 
-from troposphere import Template
+from troposphere import BaseAWSObject, Template
 
 # Top-level sections in the order AWS documents them.
 SECTIONS = ("AWSTemplateFormatVersion", "Description", "Metadata", "Parameters", "Mappings", "Conditions",
@@ -76,6 +76,43 @@ def dependency_order(resources: Mapping[str, Mapping]) -> list[str]:
     return order
 
 
+# The Template attribute holding each section (Template.to_dict's own names).
+_SECTION_ATTRIBUTES = {"AWSTemplateFormatVersion": "version", "Description": "description", "Metadata": "metadata",
+                       "Parameters": "parameters", "Mappings": "mappings", "Conditions": "conditions",
+                       "Resources": "resources", "Outputs": "outputs"}
+_JSON_SCALARS = frozenset((str, int, float, bool, type(None)))
+
+
+def _data(value: object) -> object:
+    """`value` as JSON data, as troposphere's encode_to_dict makes it, in one walk.
+
+    troposphere's to_dict validates an object, and encode_to_dict then walks the dict it
+    returned again, at every level of nesting: 4,000 calls for a few hundred objects, 1.5 ms.
+    Here each object is validated the same way (required properties, then its validate())
+    and walked once. Objects with their own to_dict (helpers, Tags...) still use it.
+    """
+    if type(value) in _JSON_SCALARS:
+        return value
+    if isinstance(value, BaseAWSObject) and type(value).to_dict is BaseAWSObject.to_dict:
+        if value.do_validation:
+            value._validate_props()
+            value.validate()
+        if value.properties:
+            return _data(value.resource)
+        if getattr(value, "resource_type", None) is not None:
+            return {key: _data(item) for key, item in value.resource.items() if key != "Properties"}
+        return {}
+    if hasattr(value, "to_dict"):
+        return _data(value.to_dict())
+    if isinstance(value, (list, tuple)):
+        return [_data(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _data(item) for key, item in value.items()}
+    if hasattr(value, "JSONrepr"):
+        return _data(value.JSONrepr())
+    return value
+
+
 class _InOrder(dict):
     """A mapping whose keys are written in this order (every other mapping's keys are sorted)."""
 
@@ -83,11 +120,11 @@ class _InOrder(dict):
 def _layout(template: Template) -> _InOrder:
     """The template as plain data: sections in AWS's order, resources in dependency order (the
     mappings below them as troposphere made them)."""
-    data = template.to_dict()
-    out = _InOrder((section, data[section]) for section in SECTIONS if section in data)
-    if "Resources" in out:
-        resources = out["Resources"]
-        out["Resources"] = _InOrder((name, resources[name]) for name in dependency_order(resources))
+    sections = {section: getattr(template, attribute) for section, attribute in _SECTION_ATTRIBUTES.items()}
+    out = _InOrder((section, _data(sections[section])) for section in SECTIONS
+                   if sections[section] or section == "Resources")
+    resources = out["Resources"]
+    out["Resources"] = _InOrder((name, resources[name]) for name in dependency_order(resources))
     return out
 
 
