@@ -91,23 +91,12 @@ client.put_item(
 """
 
 
-def _definitions() -> Any:
-    sys.path.insert(0, str(REPO_ROOT))
-    from tests.functions.tracking.stack import create_table_args, definitions
-
-    return definitions(), create_table_args
-
-
 def _provision(endpoint: str | None) -> dict[str, str]:
     """The template's table and parameters in moto (server at endpoint, or in-process); the function env."""
-    import boto3
+    sys.path.insert(0, str(REPO_ROOT))
+    from tests.functions.tracking.stack import provision
 
-    defs, create_table_args = _definitions()
-    boto3.client("dynamodb", endpoint_url=endpoint).create_table(**create_table_args(defs.table))
-    ssm = boto3.client("ssm", endpoint_url=endpoint)
-    for name, value in defs.parameters.items():
-        ssm.put_parameter(Name=name, Value=value, Type="String")
-    return dict(defs.function_env)
+    return dict(provision(endpoint).function_env)
 
 
 def _run(code: str, env: dict[str, str]) -> tuple[float, float]:
@@ -203,13 +192,14 @@ def warm_worker(out_file: str, pairs: int, requests_per_sample: int) -> None:
             item = {k: serialize(v) for k, v in store.item_for(update, stamp[0]).items()}
             client.put_item(TableName=table, Item=item, ConditionExpression="attribute_not_exists(tracking_id)")
 
-        # Calls per request, counted on the botocore session every client is made from.
+        # Calls per request, counted on the function's session, which every client of it is made from.
         calls: list[str] = []
-        session = boto3._get_default_session()._session
         from tracking_api import aws
 
         aws.reset()
-        session.register("before-call", lambda model, **_: calls.append(f"{model.service_model.service_name}:{model.name}"))
+        aws.session().events.register(
+            "before-call", lambda model, **_: calls.append(f"{model.service_model.service_name}:{model.name}")
+        )
         handler_request()
         first = list(calls)
         calls.clear()

@@ -5,24 +5,42 @@ endpoint settings in the environment when it is asked for, so code that points
 AWS_ENDPOINT_URL somewhere else (a local emulator restarted on a new port, a test) gets a
 client for the new place instead of one pinned at import. boto3 reads AWS_ENDPOINT_URL
 (and AWS_ENDPOINT_URL_<SERVICE>) itself.
+
+Every client comes from one session of our own whose data loader looks first in
+`botocore_data/`: service models trimmed to the operations this function calls (written by
+`scripts/trim_botocore_models.py`). A client then parses about 20 KB of model instead of the
+950 KB (SSM) and 550 KB (DynamoDB) of the full ones. The session is ours alone, so other code
+in the process (tests, a local emulator) keeps boto3's default session and the full models.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.parameters import SSMProvider
+    from boto3 import Session
     from botocore.client import BaseClient
 
 _CONNECT_TIMEOUT_S = 3
 _READ_TIMEOUT_S = 10
 _MAX_ATTEMPTS = 3  # botocore "standard" retries: throttling and transient errors, with backoff
+TRIMMED_MODELS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "botocore_data")
 
 _cache: dict[tuple[str, ...], Any] = {}
-_lock = threading.Lock()
+_lock = threading.RLock()  # re-entrant: making a client first makes (and caches) the session
+
+
+def _cached(key: tuple[str, ...], make: Callable[[], Any]) -> Any:
+    found = _cache.get(key)
+    if found is None:
+        with _lock:
+            found = _cache.get(key)
+            if found is None:
+                found = _cache[key] = make()
+    return found
 
 
 def _settings_key(kind: str, service: str) -> tuple[str, ...]:
@@ -35,8 +53,22 @@ def _settings_key(kind: str, service: str) -> tuple[str, ...]:
     )
 
 
-def _new_client(service: str) -> BaseClient:
+def _new_session() -> Session:
     import boto3
+    import botocore.session
+
+    core = botocore.session.get_session()
+    # First on the search path: ahead of the installed models and of any AWS_DATA_PATH.
+    core.get_component("data_loader").search_paths.insert(0, TRIMMED_MODELS_DIR)
+    return boto3.Session(botocore_session=core)
+
+
+def session() -> Session:
+    """The boto3 session every client of this function is made from (trimmed models first)."""
+    return _cached(("session",), _new_session)
+
+
+def _new_client(service: str) -> BaseClient:
     from botocore.config import Config
 
     config = Config(
@@ -44,34 +76,23 @@ def _new_client(service: str) -> BaseClient:
         read_timeout=_READ_TIMEOUT_S,
         retries={"mode": "standard", "max_attempts": _MAX_ATTEMPTS},
     )
-    return boto3.client(service, config=config)
+    return session().client(service, config=config)
 
 
 def client(service: str) -> BaseClient:
     """A low-level client for service, shared across warm invocations."""
-    key = _settings_key("client", service)
-    found = _cache.get(key)
-    if found is None:
-        with _lock:
-            found = _cache.get(key)
-            if found is None:
-                found = _cache[key] = _new_client(service)
-    return found
+    return _cached(_settings_key("client", service), lambda: _new_client(service))
+
+
+def _new_ssm_provider() -> SSMProvider:
+    from aws_lambda_powertools.utilities.parameters import SSMProvider
+
+    return SSMProvider(boto3_client=client("ssm"))
 
 
 def ssm_provider() -> SSMProvider:
     """Powertools' SSM parameter provider (it holds the max_age cache) over our SSM client."""
-    key = _settings_key("provider", "ssm")
-    found = _cache.get(key)
-    if found is None:
-        from aws_lambda_powertools.utilities.parameters import SSMProvider
-
-        ssm = client("ssm")
-        with _lock:
-            found = _cache.get(key)
-            if found is None:
-                found = _cache[key] = SSMProvider(boto3_client=ssm)
-    return found
+    return _cached(_settings_key("provider", "ssm"), _new_ssm_provider)
 
 
 def reset() -> None:

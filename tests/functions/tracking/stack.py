@@ -80,3 +80,15 @@ def create_table_args(table: dict[str, Any]) -> dict[str, Any]:
     if "StreamSpecification" in table:
         args["StreamSpecification"] = {"StreamEnabled": True, **table["StreamSpecification"]}
     return {"TableName": TABLE_NAME, **args}
+
+
+def provision(endpoint_url: str | None = None) -> StackDefinitions:
+    """Create the template's table and parameters (moto server at endpoint_url, or in-process moto)."""
+    import boto3
+
+    defs = definitions()
+    boto3.client("dynamodb", endpoint_url=endpoint_url).create_table(**create_table_args(defs.table))
+    ssm = boto3.client("ssm", endpoint_url=endpoint_url)
+    for name, value in defs.parameters.items():
+        ssm.put_parameter(Name=name, Value=value, Type="String")
+    return defs

@@ -6,12 +6,11 @@ import os
 import subprocess
 import sys
 
-import boto3
 import pytest
 from tracking_api import aws
 
 from .conftest import FUNCTION_DIR, answer, post_event, reset_caches
-from .stack import create_table_args, definitions
+from .stack import definitions, provision
 
 VALID = {"tracking_id": "EP-1", "status": "delivered", "location": {"lat": 0, "lng": 0}}
 
@@ -52,18 +51,15 @@ def test_clients_are_reused_while_settings_stay(monkeypatch):
 @pytest.mark.slow
 def test_a_new_endpoint_is_followed_after_import(handler, lambda_context, moto_endpoint, monkeypatch):
     # GIVEN the moto server (one state) reachable under two names, with the template's table and parameters
-    defs = definitions()
-    boto3.client("dynamodb", endpoint_url=moto_endpoint).create_table(**create_table_args(defs.table))
-    for name, value in defs.parameters.items():
-        boto3.client("ssm", endpoint_url=moto_endpoint).put_parameter(Name=name, Value=value, Type="String")
+    defs = provision(moto_endpoint)
     for name, value in defs.function_env.items():
         monkeypatch.setenv(name, value)
     by_ip, by_name = moto_endpoint, moto_endpoint.replace("127.0.0.1", "localhost")
     reset_caches()
     sent: list[str] = []
-    session = boto3._get_default_session()._session  # clients copy its event hooks when made
+    events = aws.session().events  # the function's own session: clients copy its hooks when made
     record = lambda request, **_: sent.append(request.url)  # noqa: E731
-    session.register("before-send.dynamodb", record)
+    events.register("before-send.dynamodb", record)
     try:
         # WHEN the already-imported handler serves one request under each AWS_ENDPOINT_URL
         statuses = []
@@ -71,7 +67,7 @@ def test_a_new_endpoint_is_followed_after_import(handler, lambda_context, moto_e
             monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
             statuses.append(answer(handler.main(post_event(VALID), lambda_context))[0])
     finally:
-        session.unregister("before-send.dynamodb", record)
+        events.unregister("before-send.dynamodb", record)
         reset_caches()
 
     # THEN each request went to the endpoint set at its time (no client pinned at import)
