@@ -143,7 +143,9 @@ def _check_clock(amz_date: str, now: dt.datetime) -> None:
             "IncompleteSignatureException",
             f"Date must be in ISO-8601 'basic format'. Got '{amz_date}'. See http://en.wikipedia.org/wiki/ISO_8601",
         ) from None
-    fmt = lambda t: t.strftime(SIGV4_TIMESTAMP)  # noqa: E731 - local formatting shorthand
+    def fmt(moment: dt.datetime) -> str:
+        return moment.strftime(SIGV4_TIMESTAMP)
+
     minutes = int(MAX_SKEW.total_seconds() // 60)
     if signed_at < now - MAX_SKEW:
         raise AuthError(
