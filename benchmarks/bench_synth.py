@@ -10,6 +10,8 @@ Alternating A, B; median of N pairs; prints both medians and the ratio (goal: <=
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import os
 import statistics
 import subprocess
 import sys
@@ -33,6 +35,19 @@ def needed_modules(env: str) -> list[str]:
     return out.split()
 
 
+def own_code_state() -> str:
+    """Whether A loads the generator's own modules from bytecode or compiles them every run.
+
+    B's libraries come with the bytecode pip wrote at install; the generator's modules have
+    bytecode only once a run could write it (not under PYTHONDONTWRITEBYTECODE), which costs
+    A several milliseconds of compiling. Printed so that figures from both states are not mixed.
+    """
+    sources = sorted((REPO_ROOT / "tracking_templates").glob("*.py"))
+    cached = sum(Path(importlib.util.cache_from_source(str(p))).exists() for p in sources)
+    note = ", PYTHONDONTWRITEBYTECODE is set" if "PYTHONDONTWRITEBYTECODE" in os.environ else ""
+    return f"bytecode for {cached} of its {len(sources)} modules{note}"
+
+
 def _time(argv: list[str]) -> float:
     start = time.perf_counter()
     subprocess.run(argv, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, check=True)
@@ -54,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         a_times.append(_time(a_cmd))
         b_times.append(_time(b_cmd))
     a, b = statistics.median(a_times), statistics.median(b_times)
+    print(f"A's own code: {own_code_state()}")
     print(f"modules in the floor: {len(modules)} ({', '.join(m for m in modules if m.count('.') == 1)})")
     print(f"A python -m tracking_templates: median {a * 1000:.1f} ms over {len(a_times)} runs")
     print(f"B import troposphere/awacs only: median {b * 1000:.1f} ms over {len(b_times)} runs")
