@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
+import os
 import socket
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -92,3 +95,17 @@ class Client:
     def close(self) -> None:
         """Close the connection."""
         self.connection.close()
+
+
+@contextlib.contextmanager
+def isolated_environ() -> Iterator[None]:
+    """Restore os.environ afterwards: in-process functions set their Lambda variables in it."""
+    from scripts.localgw.functions import InProcessFunction
+
+    saved = dict(os.environ)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        InProcessFunction._active, InProcessFunction._applied = None, frozenset()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 
@@ -14,7 +14,7 @@ from scripts.localgw.gateway import Gateway, HttpRequest
 from scripts.localgw.routes import rest_api_from_template
 from scripts.localgw.sigv4 import Credentials
 
-from .local_support import GOOD, signed_headers
+from .local_support import GOOD, isolated_environ, signed_headers
 from .test_local_routes import real_template, resolver_for
 
 HOST = "127.0.0.1:3000"
@@ -36,6 +36,13 @@ def main(event, context):
         "body": json.dumps({"seen": os.environ["LOCAL_TEST_VAR"], "remaining": context.get_remaining_time_in_millis()}),
     }
 '''
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _restore_environ() -> Iterator[None]:
+    """The functions invoked here set Lambda variables in os.environ; other tests must not see them."""
+    with isolated_environ():
+        yield
 
 
 @pytest.fixture(scope="module")

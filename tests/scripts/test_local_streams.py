@@ -12,6 +12,7 @@ import pytest
 from scripts.localgw.functions import FunctionConfig, InProcessFunction
 from scripts.localgw.streams import StreamMapping, StreamPoller, matches, stream_mappings
 
+from .local_support import isolated_environ
 from .test_local_routes import real_template, resolver_for
 
 FAILING_HANDLER = '''
@@ -22,6 +23,13 @@ def main(event, context):
     failures = [r["dynamodb"]["SequenceNumber"] for r in event["Records"] if r["dynamodb"]["Keys"]["k"]["S"].startswith("bad")]
     return {"batchItemFailures": [{"itemIdentifier": s} for s in failures]}
 '''
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _restore_environ() -> Iterator[None]:
+    """The functions invoked here set Lambda variables in os.environ; other tests must not see them."""
+    with isolated_environ():
+        yield
 
 
 def test_mapping_is_read_from_the_template() -> None:
