@@ -21,7 +21,8 @@ class Record:
 
     def __init_subclass__(cls) -> None:
         super().__init_subclass__()
-        cls._fields = tuple(name for name in cls.__dict__.get("__annotations__", {}) if not name.startswith("_"))
+        own = (name for name in cls.__dict__.get("__annotations__", {}) if not name.startswith("_"))
+        cls._fields = tuple(dict.fromkeys((*cls._fields, *own)))  # a base record's fields first
 
     def __init__(self, *args: Any, **values: Any) -> None:
         name = type(self).__name__

@@ -33,6 +33,14 @@ def test_wrong_fields_are_refused(args: tuple, kwargs: dict, message: str) -> No
         _Point(*args, **kwargs)
 
 
+def test_a_derived_record_keeps_its_bases_fields() -> None:
+    class _Point3(_Point):
+        z: int = 0
+
+    assert _Point3._fields == ("x", "y", "z")
+    assert _Point3(1, 2, 3).replace(x=0) == _Point3(x=0, y=2, z=3)
+
+
 def test_records_are_frozen() -> None:
     point = _Point(1)
     with pytest.raises(AttributeError, match="frozen"):
