@@ -1,16 +1,20 @@
-"""Trimmed botocore service models for the tracking API Lambda, cut from the installed botocore.
+"""Trimmed botocore data for the tracking API Lambda, cut from the installed botocore.
 
 A botocore client parses its service's whole model when it is made: about 950 KB of JSON for
-SSM, 500 KB for DynamoDB, and builds a method for every operation. The Lambda calls three
-operations, so its cold start pays for hundreds it never calls. This writes, for each service,
-a `service-2.json` holding only the operations the function calls (plus the ones botocore
-itself may call for them: the endpoint-discovery operation), the transitive closure of the
-shapes they use, and every modelled exception (so `client.exceptions` and the error classes
-raised stay those of the full model). Documentation is left out (it only feeds docstrings).
-Everything else (metadata, client context parameters, protocol settings) is copied as is.
+SSM, 550 KB for DynamoDB, and builds a method for every operation; the first client of a
+session also parses endpoints.json (1.25 MB, every service in every partition). The Lambda
+calls three operations of two services, so its cold start pays for hundreds it never calls.
 
-The function's own botocore session looks in the output folder first (tracking_api/aws.py);
-the endpoint ruleset, paginators and waiters still come from the installed botocore.
+This writes, for each service, a `service-2.json` holding only the operations the function
+calls (plus the one botocore itself may call for them: the endpoint-discovery operation), the
+transitive closure of the shapes they use, and every modelled exception (so
+`client.exceptions` and the error classes raised stay those of the full model). Documentation
+is left out (it only feeds docstrings); everything else (metadata, client context parameters,
+protocol settings) is copied as is. And an `endpoints.json` whose partitions (copied as is)
+list only these services (copied as is).
+
+The function's own botocore session looks in the output folder first (tracking_api/trimmed_data.py);
+endpoint rulesets, partitions, paginators and waiters still come from the installed botocore.
 Re-run after upgrading botocore; a test fails while the committed files differ from a fresh cut.
 
     python -m scripts.trim_botocore_models [--out DIR] [--check]
@@ -94,19 +98,31 @@ def trim(model: dict[str, Any], operations: tuple[str, ...]) -> dict[str, Any]:
     return trimmed
 
 
+def trim_endpoints(endpoints: dict[str, Any], prefixes: set[str]) -> dict[str, Any]:
+    """endpoints.json with every partition kept whole except its services: only those in prefixes."""
+    partitions = [
+        {**partition, "services": {k: v for k, v in partition["services"].items() if k in prefixes}}
+        for partition in endpoints["partitions"]
+    ]
+    return {**endpoints, "partitions": partitions}
+
+
 def render(model: dict[str, Any]) -> str:
     """The file text for a model: stable, diff-friendly JSON."""
     return json.dumps(model, indent=1, ensure_ascii=False) + "\n"
 
 
-def trimmed_models(operations: dict[str, tuple[str, ...]] = OPERATIONS) -> dict[str, str]:
-    """Relative path -> file text of every trimmed model, cut from the installed botocore."""
+def trimmed_data(operations: dict[str, tuple[str, ...]] = OPERATIONS) -> dict[str, str]:
+    """Relative path -> file text of every trimmed file, cut from the installed botocore."""
     loader = _installed_loader()
     files = {}
+    prefixes = set()
     for service, names in sorted(operations.items()):
         version = loader.determine_latest_version(service, MODEL)
         model = loader.load_service_model(service, MODEL, api_version=version)
         files[f"{service}/{version}/{MODEL}.json"] = render(trim(model, names))
+        prefixes.add(model["metadata"]["endpointPrefix"])  # what endpoints.json is keyed by
+    files["endpoints.json"] = render(trim_endpoints(loader.load_data("endpoints"), prefixes))
     return files
 
 
@@ -125,12 +141,12 @@ def _stale(out: Path, files: dict[str, str]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Write (or with --check, verify) the trimmed models; exit 1 when --check finds a difference."""
+    """Write (or with --check, verify) the trimmed files; exit 1 when --check finds a difference."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default: {DEFAULT_OUT})")
     parser.add_argument("--check", action="store_true", help="compare with the files in --out, write nothing")
     args = parser.parse_args(argv)
-    files = trimmed_models()
+    files = trimmed_data()
     stale = _stale(args.out, files)
     if args.check:
         for relative in stale:

@@ -7,10 +7,9 @@ client for the new place instead of one pinned at import. boto3 reads AWS_ENDPOI
 (and AWS_ENDPOINT_URL_<SERVICE>) itself.
 
 Every client comes from one session of our own whose data loader looks first in
-`botocore_data/`: service models trimmed to the operations this function calls (written by
-`scripts/trim_botocore_models.py`). A client then parses about 20 KB of model instead of the
-950 KB (SSM) and 550 KB (DynamoDB) of the full ones. The session is ours alone, so other code
-in the process (tests, a local emulator) keeps boto3's default session and the full models.
+`botocore_data/` (see trimmed_data.py): service models trimmed to the operations this function
+calls and endpoints.json trimmed to its services. The session is ours alone, so other code in
+the process (tests, a local emulator) keeps boto3's default session and the full data.
 """
 
 from __future__ import annotations
@@ -27,7 +26,6 @@ if TYPE_CHECKING:
 _CONNECT_TIMEOUT_S = 3
 _READ_TIMEOUT_S = 10
 _MAX_ATTEMPTS = 3  # botocore "standard" retries: throttling and transient errors, with backoff
-TRIMMED_MODELS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "botocore_data")
 
 _cache: dict[tuple[str, ...], Any] = {}
 _lock = threading.RLock()  # re-entrant: making a client first makes (and caches) the session
@@ -57,9 +55,11 @@ def _new_session() -> Session:
     import boto3
     import botocore.session
 
+    from . import trimmed_data
+
     core = botocore.session.get_session()
-    # First on the search path: ahead of the installed models and of any AWS_DATA_PATH.
-    core.get_component("data_loader").search_paths.insert(0, TRIMMED_MODELS_DIR)
+    # Before anything reads data: the trimmed files first, ahead of any AWS_DATA_PATH too.
+    core.register_component("data_loader", trimmed_data.loader(core.get_config_variable("data_path")))
     return boto3.Session(botocore_session=core)
 
 

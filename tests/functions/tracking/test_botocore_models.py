@@ -1,4 +1,4 @@
-"""The trimmed botocore models: cut from the installed botocore, used by every client of ours, traced."""
+"""The trimmed botocore data: cut from the installed botocore, used by every client of ours, same endpoints, traced."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from tracking_api import aws
+from tracking_api import aws, trimmed_data
 
 from scripts import trim_botocore_models as trim
 
@@ -19,11 +19,11 @@ from .stack import TABLE_NAME, provision
 CALLED = {"dynamodb": {"PutItem", "Query"}, "ssm": {"GetParameter"}}
 
 
-def test_committed_models_are_a_fresh_cut_of_the_installed_botocore():
+def test_committed_files_are_a_fresh_cut_of_the_installed_botocore():
     # GIVEN the models committed beside the function
-    committed = Path(aws.TRIMMED_MODELS_DIR)
+    committed = Path(trimmed_data.DATA_DIR)
     # WHEN they are cut again from the botocore installed now
-    fresh = trim.trimmed_models()
+    fresh = trim.trimmed_data()
     # THEN they are the same files, byte for byte (else: python -m scripts.trim_botocore_models)
     on_disk = {p.relative_to(committed).as_posix(): p.read_text(encoding="utf-8") for p in committed.rglob("*.json")}
     assert sorted(on_disk) == sorted(fresh)
@@ -81,8 +81,83 @@ def test_the_function_clients_are_built_on_the_trimmed_models(monkeypatch):
         # AND keep every modelled exception class
         assert ssm.exceptions.ParameterNotFound.__name__ == "ParameterNotFound"
         assert dynamodb.exceptions.ConditionalCheckFailedException
-        # AND come from one session, which loads each shared file once (one endpoint resolver)
-        assert aws.session()._session.get_component("data_loader").search_paths[0] == aws.TRIMMED_MODELS_DIR
+        # AND come from the session whose loader searches the trimmed data first
+        loader = aws.session()._session.get_component("data_loader")
+        assert loader.search_paths[0] == trimmed_data.DATA_DIR
+        assert loader.load_data_with_path("endpoints")[1].startswith(trimmed_data.DATA_DIR)
+    finally:
+        reset_caches()
+
+
+def test_trimmed_endpoints_resolve_every_region_as_the_full_file():
+    # GIVEN botocore's endpoint resolver over the full endpoints.json and over the trimmed one
+    from botocore.regions import EndpointResolver
+
+    full_data = trim._installed_loader().load_data("endpoints")
+    trimmed = json.loads((Path(trimmed_data.DATA_DIR) / "endpoints.json").read_text(encoding="utf-8"))
+    full, cut = EndpointResolver(full_data, uses_builtin_data=True), EndpointResolver(trimmed, uses_builtin_data=True)
+    regions = [region for partition in full_data["partitions"] for region in partition["regions"]]
+    assert len(regions) > 30
+    # WHEN every region of every partition is resolved, in every variant, for the function's services
+    # THEN the answers are the same
+    assert cut.get_available_partitions() == full.get_available_partitions()
+    for prefix in ("dynamodb", "ssm"):
+        for region in [*regions, "us-east-1-fips", "local", "eu-future-9"]:
+            for dualstack in (False, True):
+                for fips in (False, True):
+                    variant = {"use_dualstack_endpoint": dualstack, "use_fips_endpoint": fips}
+                    try:
+                        expected = full.construct_endpoint(prefix, region, **variant)
+                    except Exception as exc:  # noqa: BLE001 - whatever it is, the cut must do the same
+                        with pytest.raises(type(exc)):
+                            cut.construct_endpoint(prefix, region, **variant)
+                    else:
+                        assert cut.construct_endpoint(prefix, region, **variant) == expected, (prefix, region, variant)
+
+
+class _Sent(Exception):
+    """Stops a request right before it leaves, carrying its URL."""
+
+
+def _stop(request, **_):
+    raise _Sent(request.url)
+
+
+@pytest.mark.parametrize(
+    ("region", "settings"),
+    [
+        ("us-east-1", {}),
+        ("eu-west-1", {"AWS_USE_FIPS_ENDPOINT": "true"}),
+        ("us-gov-west-1", {}),
+        ("cn-north-1", {"AWS_USE_DUALSTACK_ENDPOINT": "true"}),
+        ("ap-southeast-2", {"AWS_USE_DUALSTACK_ENDPOINT": "true", "AWS_USE_FIPS_ENDPOINT": "true"}),
+    ],
+)
+def test_requests_go_where_a_full_data_client_sends_them(monkeypatch, region, settings):
+    # GIVEN no endpoint override, a region and endpoint variant settings
+    import boto3
+
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.setenv("AWS_REGION", region)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", region)
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+    reset_caches()
+    try:
+        calls = {
+            "dynamodb": lambda c: c.put_item(TableName="t", Item={"k": {"S": "v"}}),
+            "ssm": lambda c: c.get_parameter(Name="/p"),
+        }
+        for service, call in calls.items():
+            urls = []
+            for client in (aws.client(service), boto3.Session().client(service)):
+                client.meta.events.register(f"before-send.{service}", _stop)
+                # WHEN the function's client and a full-data client make the same call
+                with pytest.raises(_Sent) as sent:
+                    call(client)
+                urls.append(sent.value.args[0])
+            # THEN both go to the same URL
+            assert urls[0] == urls[1], (service, urls)
     finally:
         reset_caches()
 
@@ -114,7 +189,7 @@ tracking_id = json.loads(event["body"])["tracking_id"]
 get.update(queryStringParameters={{"tracking_id": tracking_id}},
     multiValueQueryStringParameters={{"tracking_id": [tracking_id]}})
 page = json.loads(handler.main(get, context)["body"])
-from tracking_api import aws
+from tracking_api import aws, trimmed_data
 models = {{s: sorted(aws.client(s).meta.service_model.operation_names) for s in ("dynamodb", "ssm")}}
 print("RESULT " + json.dumps({{"status": status, "count": page["count"], "sent": sent, "models": models}}))
 """
