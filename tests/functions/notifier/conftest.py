@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import sys
@@ -15,6 +14,8 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+
+from ..lambda_runtime import FakeLambdaContext, load_handler
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 NOTIFIER_DIR = REPO_ROOT / "functions" / "notifier"
@@ -33,21 +34,9 @@ FLAGS_PARAM = "/logistics/features/test/flags"
 ORIGINAL_FLAGS = {"enhanced_tracking": True, "batch_processing": False, REAL_TIME_NOTIFICATIONS: True}
 
 
-@dataclass
-class FakeLambdaContext:
-    """The attributes of a Lambda context that powertools reads."""
-
-    function_name: str = "tracking-notifier-test"
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:tracking-notifier-test"
-    aws_request_id: str = "8d1e3c52-5b6f-4f2a-9a55-0c1f6f0c3f11"
-    log_group_name: str = "/aws/lambda/tracking-notifier-test"
-    log_stream_name: str = "2026/11/28/[$LATEST]0123456789abcdef"
-    remaining_ms: int = 30_000
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
+def notifier_context(**overrides: Any) -> FakeLambdaContext:
+    """A Lambda context for the notifier function."""
+    return FakeLambdaContext(function_name="tracking-notifier-test", memory_limit_in_mb=256, **overrides)
 
 
 def load_event(name: str) -> dict[str, Any]:
@@ -67,11 +56,7 @@ def sequence_numbers(event: dict[str, Any], *tracking_ids: str) -> list[str]:
 @pytest.fixture(scope="session")
 def handler() -> ModuleType:
     """functions/notifier/handler.py, loaded by path under a name no other test uses."""
-    spec = importlib.util.spec_from_file_location("notifier_lambda_handler", NOTIFIER_DIR / "handler.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_handler("notifier", "notifier_lambda_handler")
 
 
 def _reset_lazy_clients() -> None:

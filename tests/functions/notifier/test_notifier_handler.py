@@ -15,7 +15,15 @@ from status_notifier import env, metric_names, publisher
 from status_notifier.flags import REAL_TIME_NOTIFICATIONS
 from status_notifier.publisher import WORST_CASE_PUBLISH_MS
 
-from .conftest import FLAGS_PARAM, ORIGINAL_FLAGS, FakeLambdaContext, NotifierStack, emitted_metric, load_event, sequence_numbers
+from .conftest import (
+    FLAGS_PARAM,
+    ORIGINAL_FLAGS,
+    NotifierStack,
+    emitted_metric,
+    load_event,
+    notifier_context,
+    sequence_numbers,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
@@ -38,7 +46,7 @@ def test_publishes_only_delivered_and_failed_inserts(handler: ModuleType, stack:
     event = load_event("mixed_batch")
 
     # WHEN the stream delivers it
-    response = handler.main(event, FakeLambdaContext())
+    response = handler.main(event, notifier_context())
 
     # THEN only the delivered and failed INSERTs are published, once each, and every record succeeds
     assert response == {"batchItemFailures": []}
@@ -51,7 +59,7 @@ def test_message_body_subject_and_attributes(handler: ModuleType, stack: Notifie
     event = load_event("insert_delivered")
 
     # WHEN it is handled
-    handler.main(event, FakeLambdaContext())
+    handler.main(event, notifier_context())
 
     # THEN one message says what happened, in plain JSON, with a readable subject and filterable attributes
     (envelope,) = stack.published()
@@ -75,7 +83,7 @@ def test_integer_coordinates_stay_integers(handler: ModuleType, stack: NotifierS
     event = load_event("mixed_batch")
 
     # WHEN they are published
-    handler.main(event, FakeLambdaContext())
+    handler.main(event, notifier_context())
 
     # THEN the JSON carries integers, not floats, strings or DynamoDB-typed values
     bodies = {body["tracking_id"]: body for body in (json.loads(e["Message"]) for e in stack.published())}
@@ -90,7 +98,7 @@ def test_notify_statuses_override(handler: ModuleType, stack: NotifierStack, mon
     monkeypatch.setenv(env.NOTIFY_STATUSES, " pending, in_transit ,")
 
     # WHEN the mixed batch arrives
-    response = handler.main(load_event("mixed_batch"), FakeLambdaContext())
+    response = handler.main(load_event("mixed_batch"), notifier_context())
 
     # THEN exactly those INSERTs are published, with their own subjects
     assert response == {"batchItemFailures": []}
@@ -114,7 +122,7 @@ def test_flag_not_on_sends_nothing(handler: ModuleType, stack: NotifierStack, fl
     stack.set_flags(flags)
 
     # WHEN notifiable records arrive
-    response = handler.main(load_event("mixed_batch"), FakeLambdaContext())
+    response = handler.main(load_event("mixed_batch"), notifier_context())
 
     # THEN nothing is published and nothing is retried
     assert response == {"batchItemFailures": []}
@@ -139,12 +147,12 @@ def test_flags_read_from_ssm_at_most_once_per_five_minutes(
 
     # WHEN three batches arrive within five minutes
     for _ in range(3):
-        handler.main(load_event("mixed_batch"), FakeLambdaContext())
+        handler.main(load_event("mixed_batch"), notifier_context())
     within_five_minutes = len(calls)
     # AND the flag is switched off, then another batch arrives 301 seconds later
     stack.set_flags({REAL_TIME_NOTIFICATIONS: False})
     Later.offset = timedelta(seconds=301)
-    handler.main(load_event("mixed_batch"), FakeLambdaContext())
+    handler.main(load_event("mixed_batch"), notifier_context())
 
     # THEN SSM was read once for the first three, once more after expiry, and the new value applies
     assert within_five_minutes == 1
@@ -159,7 +167,7 @@ def test_batch_needing_no_notification_reads_no_flag(handler: ModuleType, stack:
     event["Records"] = [r for r in event["Records"] if r["eventName"] != "INSERT"]
 
     # WHEN it is handled
-    response = handler.main(event, FakeLambdaContext())
+    response = handler.main(event, notifier_context())
 
     # THEN it succeeds without asking SSM or SNS anything
     assert response == {"batchItemFailures": []}
@@ -179,7 +187,7 @@ def test_failing_topic_reports_exactly_the_notifiable_records(
     event = load_event("mixed_batch")
 
     # WHEN the mixed batch arrives
-    response = handler.main(event, FakeLambdaContext())
+    response = handler.main(event, notifier_context())
 
     # THEN the records that needed a message are reported by sequence number; the others succeed
     assert response == {
@@ -198,7 +206,7 @@ def test_one_failed_publish_fails_only_its_record(handler: ModuleType, stack: No
     event = load_event("mixed_batch")
 
     # WHEN the mixed batch arrives
-    response = handler.main(event, FakeLambdaContext())
+    response = handler.main(event, notifier_context())
 
     # THEN only that record is retried, and the others were published
     assert response == {"batchItemFailures": [{"itemIdentifier": n} for n in sequence_numbers(event, "PKG-2004")]}
@@ -208,7 +216,7 @@ def test_one_failed_publish_fails_only_its_record(handler: ModuleType, stack: No
 def test_records_that_may_not_finish_before_the_timeout_are_retried(handler: ModuleType, stack: NotifierStack) -> None:
     # GIVEN an invocation with less time left than a publish may take with its retries
     event = load_event("mixed_batch")
-    nearly_timed_out = FakeLambdaContext(remaining_ms=WORST_CASE_PUBLISH_MS - 1)
+    nearly_timed_out = notifier_context(remaining_ms=WORST_CASE_PUBLISH_MS - 1)
 
     # WHEN the mixed batch arrives
     response = handler.main(event, nearly_timed_out)
@@ -220,7 +228,7 @@ def test_records_that_may_not_finish_before_the_timeout_are_retried(handler: Mod
     assert stack.published() == []
 
     # AND with just enough time left, they all go out
-    assert handler.main(event, FakeLambdaContext(remaining_ms=WORST_CASE_PUBLISH_MS)) == {"batchItemFailures": []}
+    assert handler.main(event, notifier_context(remaining_ms=WORST_CASE_PUBLISH_MS)) == {"batchItemFailures": []}
     assert stack.published_ids() == NOTIFIED_IN_MIXED_BATCH
 
 
@@ -233,7 +241,7 @@ def test_unreadable_flags_fail_the_notifiable_records_after_one_read(
     event = load_event("mixed_batch")
 
     # WHEN the mixed batch arrives
-    response = handler.main(event, FakeLambdaContext())
+    response = handler.main(event, notifier_context())
 
     # THEN the records that may need a message are retried, the others succeed, SSM was asked once
     assert response == {
@@ -249,7 +257,7 @@ def test_malformed_records_are_skipped_and_logged(handler: ModuleType, stack: No
     event = load_event("malformed_batch")
 
     # WHEN the batch arrives
-    response = handler.main(event, FakeLambdaContext())
+    response = handler.main(event, notifier_context())
 
     # THEN the batch does not fail, the good record is published, and each bad one is logged and counted
     assert response == {"batchItemFailures": []}
@@ -269,7 +277,7 @@ def test_status_attribute_drives_subscription_filter_policy(handler: ModuleType,
     )
 
     # WHEN the mixed batch is published
-    handler.main(load_event("mixed_batch"), FakeLambdaContext())
+    handler.main(load_event("mixed_batch"), notifier_context())
 
     # THEN that subscriber gets only the failed one, the unfiltered one gets all
     assert stack.published_ids(failures_queue) == ["PKG-2004"]
@@ -281,8 +289,8 @@ def test_retried_record_carries_the_same_notification_id(handler: ModuleType, st
     event = load_event("insert_delivered")
 
     # WHEN both deliveries are handled
-    handler.main(event, FakeLambdaContext())
-    handler.main(event, FakeLambdaContext())
+    handler.main(event, notifier_context())
+    handler.main(event, notifier_context())
 
     # THEN two messages go out (at-least-once) and subscribers can tell they are one notification
     first, second = stack.published()

@@ -6,18 +6,19 @@ import json
 import string
 import subprocess
 import sys
-from decimal import Decimal
 from types import ModuleType
 
 import pytest
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
+    DynamoDBRecord,
+)
 from hypothesis import given
 from hypothesis import strategies as st
 from status_notifier import env, message
 from status_notifier.config import ConfigError, NotifierConfig, parse_statuses
 from status_notifier.records import MalformedRecord, Notification, notification_for
 
-from .conftest import NOTIFIER_DIR, FakeLambdaContext, load_event
+from .conftest import NOTIFIER_DIR, load_event, notifier_context
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
@@ -58,7 +59,7 @@ def test_misconfigured_function_fails_the_invocation(handler: ModuleType, stack,
 
     # WHEN / THEN the whole invocation fails, so the stream retries the batch instead of dropping it
     with pytest.raises(ConfigError):
-        handler.main(load_event("insert_delivered"), FakeLambdaContext())
+        handler.main(load_event("insert_delivered"), notifier_context())
 
 
 def test_notification_read_from_a_delivered_insert() -> None:

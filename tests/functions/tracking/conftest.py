@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import importlib.util
 import io
 import json
 import logging
@@ -18,6 +17,8 @@ from urllib.parse import urlencode
 
 import pytest
 
+from ..lambda_runtime import FakeLambdaContext
+from ..lambda_runtime import load_handler as load_function_handler
 from .stack import create_table_args, definitions
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -29,28 +30,9 @@ if str(FUNCTION_DIR) not in sys.path:
 from tracking_api import aws, flags  # noqa: E402
 
 
-@dataclass
-class FakeLambdaContext:
-    """What powertools reads from the Lambda context object."""
-
-    function_name: str = "tracking-processor-test"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:tracking-processor-test"
-    aws_request_id: str = "52fdfc07-2182-454f-963f-5f0f9a621d72"
-    log_group_name: str = "/aws/lambda/tracking-processor-test"
-    log_stream_name: str = "2026/11/28/[$LATEST]abcdef"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
-
-
 def load_handler(module_name: str) -> ModuleType:
     """functions/tracking/handler.py under a unique module name (the notifier has a handler.py too)."""
-    spec = importlib.util.spec_from_file_location(module_name, FUNCTION_DIR / "handler.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_function_handler("tracking", module_name)
 
 
 @pytest.fixture(scope="session")
