@@ -257,8 +257,11 @@ def main(argv: list[str] | None = None) -> int:
         if serving is None:
             print("interrupted before the API was ready", file=sys.stderr)
             return 130
-    except Exception as error:  # one line, not a traceback: the cause is in the log above
-        print(f"error: {type(error).__name__}: {error}", file=sys.stderr)
+    except RuntimeError as error:  # an expected failure (the deploy's own report is above it)
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except Exception:  # a bug or an emulator gap: the traceback is what helps
+        log.exception("error: the local stack could not start")
         return 1
     finally:
         for signum, handler in previous.items():

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import quote, unquote_plus, urlsplit
 
 from botocore.auth import SIGV4_TIMESTAMP, SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -126,6 +127,18 @@ class _ExactHeadersSigner(SigV4Auth):
     def __init__(self, credentials: ReadOnlyCredentials, region: str, signed: Iterable[str]) -> None:
         super().__init__(credentials, SERVICE, region)
         self._signed = tuple(signed)
+
+    def canonical_query_string(self, request: AWSRequest) -> str:
+        # As AWS canonicalizes what it received: each name and value decoded ('+' is a space,
+        # as in any query string) and re-encoded with only the unreserved characters left bare.
+        # botocore's own version keeps the client's raw encoding, which a server must not trust.
+        query = urlsplit(request.url).query
+        pairs = [pair.partition("=") for pair in query.split("&") if pair]
+        encoded = sorted(
+            (quote(unquote_plus(key), safe="-_.~"), quote(unquote_plus(value), safe="-_.~"))
+            for key, _, value in pairs
+        )
+        return "&".join(f"{key}={value}" for key, value in encoded)
 
     def headers_to_sign(self, request: AWSRequest) -> HTTPHeaders:
         header_map = HTTPHeaders()

@@ -86,6 +86,19 @@ def test_tampered_query_fails() -> None:
         verify(received("GET", URL.replace("PKG%201", "PKG%202"), headers), SERVER, "us-east-1")
 
 
+@pytest.mark.parametrize("value", ["a b:c/d", "ünï+ç0dé", "x=y&z", "~-_."])
+def test_query_is_canonicalized_from_its_decoded_values(value: str) -> None:
+    # GIVEN a client that signs parameters (botocore encodes them, spaces as '+', on the wire)
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+
+    request = AWSRequest(method="GET", url="http://127.0.0.1:3000/dev/status", params={"tracking_id": value})
+    SigV4Auth(BotoCredentials("testing", "testing"), "execute-api", "us-east-1").add_auth(request)
+    sent_url = request.prepare().url
+    # WHEN the server verifies what arrived  # THEN the signature matches (as on AWS)
+    assert verify(received("GET", sent_url, dict(request.headers)), SERVER, "us-east-1") == "testing"
+
+
 def test_unknown_access_key_is_an_invalid_token() -> None:
     # GIVEN a key id the server was not configured with
     headers = signed_headers("GET", URL, credentials=BotoCredentials("AKIDOTHER", "testing"))
