@@ -157,6 +157,18 @@ def test_unknown_route_is_missing_authentication_token(client: Client, method: s
     assert (answer.status, answer.json) == (403, {"message": "Missing Authentication Token"})
 
 
+def test_malformed_http_is_refused_and_the_server_keeps_serving(local_api: LocalApi, client: Client) -> None:
+    # GIVEN a request with a broken Content-Length on its own connection
+    import socket
+
+    with socket.create_connection(("127.0.0.1", local_api.port), timeout=10) as raw:
+        raw.sendall(b"POST /dev/track HTTP/1.1\r\nHost: x\r\nContent-Length: many\r\n\r\n")
+        status_line = raw.recv(1024).split(b"\r\n", 1)[0]
+    # THEN it is a 400, and the next request is served as usual
+    assert status_line.startswith(b"HTTP/1.1 400")
+    assert client.call("GET", "/status?tracking_id=E2E-AFTER").status == 200
+
+
 def test_request_log_line_per_request(local_api: LocalApi, client: Client) -> None:
     # GIVEN a request with a recognisable query  # WHEN it is served
     client.call("GET", "/status?tracking_id=E2E-LOGLINE")
