@@ -182,6 +182,9 @@ def _deploy(env: str, region: str, endpoint_url: str, workdir: Path) -> tuple[st
             "--template-file", str(template_file),
             "--region", region,
             "--endpoint-url", endpoint_url,
+            # The handlers run in this process from the checkout; the uploaded zips are never
+            # executed, so bundling their dependencies (pip, PyPI) would only slow the start.
+            "--no-deps",
         ]
     )  # fmt: skip
     if code != 0:
