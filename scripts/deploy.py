@@ -116,26 +116,49 @@ def deploy_stack(options: DeployOptions, aws: Aws, console: Console | None = Non
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m scripts.deploy",
-        description="Package, upload and deploy the stack through a CloudFormation change set.",
-        epilog="Exit codes: 0 deployed or nothing to change; 1 the deploy failed; 2 usage or "
-        "input error; 3 refused by the replacement guard; 4 timed out waiting.",
+        description="Package, upload and deploy the stack through a CloudFormation change set: "
+        "synthesize the template (or take --template-file), upload the code content-addressed, "
+        "create a change set, print its changes, execute it while streaming the stack events, "
+        "and print the outputs.",
+        epilog="""examples:
+  python -m scripts.deploy --stack-name tracking-dev --env dev
+  python -m scripts.deploy --stack-name tracking-prod --env prod --no-execute   # review the plan
+  python -m scripts.deploy --stack-name tracking-dev --endpoint-url http://127.0.0.1:5000  # moto
+
+exit codes: 0 deployed or nothing to change; 1 the deploy failed; 2 usage or input error;
+3 refused by the replacement guard; 4 timed out waiting (the stack may still be changing).""",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--stack-name", required=True)
-    parser.add_argument("--env", default="dev", help="environment (default %(default)s)")
-    parser.add_argument("--template-file", type=Path, help="deploy this template instead")
-    parser.add_argument("--bucket", help="artifact bucket (default: the bootstrap stack's)")
-    parser.add_argument("--bootstrap-stack", default=DEFAULT_BOOTSTRAP_STACK)
-    parser.add_argument("--parameter-overrides", nargs="+", default=[], metavar="K=V")
-    parser.add_argument("--tags", nargs="+", default=[], metavar="K=V")
-    parser.add_argument("--no-execute", action="store_true", help="stop after the change set")
-    parser.add_argument("--allow-replacement", action="store_true")
-    parser.add_argument("--fail-on-empty-changeset", action="store_true")
-    parser.add_argument("--outputs-file", type=Path, help="write the stack outputs as JSON")
-    parser.add_argument("--no-deps", action="store_true", help="zip sources without dependencies")
-    parser.add_argument("--output-dir", type=Path, default=DEFAULT_OUTPUT_DIR)
+    parser.add_argument("--stack-name", required=True, help="the stack to create or update")
     parser.add_argument(
-        "--timeout", type=float, default=Polling.timeout, help="seconds to wait (default 3600)"
-    )
+        "--env", default="dev",
+        help="environment: selects the template's settings and fills its Environment parameter "
+        "(^[a-z][a-z0-9-]{0,19}$, default %(default)s)",
+    )  # fmt: skip
+    parser.add_argument("--template-file", type=Path, help="deploy this template (JSON or YAML) instead of synthesizing one")
+    parser.add_argument("--bucket", help="artifact bucket for code and large templates (default: the bootstrap stack's, created if missing)")
+    parser.add_argument(
+        "--bootstrap-stack", default=DEFAULT_BOOTSTRAP_STACK,
+        help="stack holding the artifact bucket when --bucket is not given (default %(default)s)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--parameter-overrides", nargs="+", default=[], metavar="K=V",
+        help="template parameter values; override the code location and Environment the deploy fills in",
+    )  # fmt: skip
+    parser.add_argument("--tags", nargs="+", default=[], metavar="K=V", help="stack tags, propagated to the resources")
+    parser.add_argument("--no-execute", action="store_true", help="stop after printing the change set and leave it for review")
+    parser.add_argument(
+        "--allow-replacement", action="store_true",
+        help="execute even if the change set replaces or removes a table, queue or bucket (refused with exit 3 otherwise)",
+    )  # fmt: skip
+    parser.add_argument("--fail-on-empty-changeset", action="store_true", help="exit 1 instead of 0 when there is nothing to change")
+    parser.add_argument("--outputs-file", type=Path, help="write the stack outputs as JSON")
+    parser.add_argument("--no-deps", action="store_true", help="zip the function sources without their bundled dependencies")
+    parser.add_argument("--output-dir", type=Path, default=DEFAULT_OUTPUT_DIR, help="where the zips are built (default %(default)s)")
+    parser.add_argument(
+        "--timeout", type=float, default=Polling.timeout,
+        help="seconds to wait for the stack before giving up with exit 4 (default %(default)s)",
+    )  # fmt: skip
     add_aws_arguments(parser)
     return parser.parse_args(argv)
 

@@ -133,8 +133,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         prog="python -m scripts.package",
         description="Build one reproducible zip per function and optionally upload it to S3.",
     )
-    parser.add_argument("--output-dir", type=Path, default=DEFAULT_OUTPUT_DIR)
-    parser.add_argument("--bucket", help="upload to s3://BUCKET/PREFIX/<sha256>.zip")
+    parser.add_argument("--output-dir", type=Path, default=DEFAULT_OUTPUT_DIR, help="where the zips are built (default %(default)s)")
+    parser.add_argument("--bucket", help="upload to s3://BUCKET/PREFIX/<sha256>.zip unless that key exists")
     parser.add_argument("--prefix", default="", help="key prefix in the bucket")
     parser.add_argument(
         "--no-deps",
