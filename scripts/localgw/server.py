@@ -9,6 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from .gateway import Gateway, HttpRequest
 
 log = logging.getLogger("scripts.local")
+_MAX_LINE = 65536  # longest chunk-size or trailer line read
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -18,14 +19,49 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     server: LocalApiServer
 
+    def _read_chunked(self) -> bytes:
+        """A `Transfer-Encoding: chunked` body (RFC 9112 7.1); ValueError when malformed."""
+        chunks: list[bytes] = []
+        while True:
+            size_line = self.rfile.readline(_MAX_LINE + 1)
+            if len(size_line) > _MAX_LINE or not size_line.endswith(b"\n"):
+                raise ValueError("chunk size line")
+            size = int(size_line.split(b";", 1)[0].strip(), 16)  # ValueError when not hex
+            if size < 0:
+                raise ValueError("chunk size")
+            if size == 0:
+                break
+            chunk = self.rfile.read(size)
+            if len(chunk) != size or self.rfile.readline(3) not in (b"\r\n", b"\n"):
+                raise ValueError("chunk data")
+            chunks.append(chunk)
+        while True:  # trailer fields, up to the empty line that ends the message
+            line = self.rfile.readline(_MAX_LINE + 1)
+            if len(line) > _MAX_LINE or not line.endswith(b"\n"):
+                raise ValueError("trailer")
+            if line in (b"\r\n", b"\n"):
+                return b"".join(chunks)
+
+    def _read_body(self) -> bytes:
+        """The request body, framed by chunked transfer coding or Content-Length; ValueError when malformed."""
+        if self.headers.get("Transfer-Encoding", "").strip().lower() == "chunked":
+            return self._read_chunked()
+        if self.headers.get("Transfer-Encoding"):
+            raise ValueError("unsupported transfer coding")
+        length = int(self.headers.get("Content-Length") or 0)
+        if length < 0:
+            raise ValueError("negative Content-Length")
+        return self.rfile.read(length) if length > 0 else b""
+
     def _serve(self) -> None:
         started = time.perf_counter()
         try:
-            length = int(self.headers.get("Content-Length") or 0)
+            body = self._read_body()
         except ValueError:
-            self.send_error(400, "Bad Content-Length")
+            # The rest of the stream cannot be framed: answer and drop the connection.
+            self.close_connection = True
+            self.send_error(400, "Bad request body framing")
             return
-        body = self.rfile.read(length) if length > 0 else b""
         request = HttpRequest(
             method=self.command,
             raw_path=self.path,
