@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 # Enough for a burst of same-millisecond updates of one shipment; past it something is wrong.
 MAX_PUT_ATTEMPTS = 64
 _KEY_IS_FREE = "attribute_not_exists(tracking_id)"
+_KEY_ATTRIBUTES = ("tracking_id", "timestamp")  # the table's key: what a page resumes after
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,10 @@ class TrackingStore:
             "KeyConditionExpression": "tracking_id = :tid",
             "ExpressionAttributeValues": {":tid": {"S": tracking_id}},
             "ScanIndexForward": False,
-            "Limit": limit,
+            # One more than the page: whether it exists says if there is a next page. DynamoDB
+            # returns a LastEvaluatedKey whenever it stops at Limit, even at the very end, which
+            # would hand out a token to an empty last page.
+            "Limit": limit + 1,
         }
         if start_key is not None:
             request["ExclusiveStartKey"] = {k: serialize(v) for k, v in start_key.items()}
@@ -116,5 +120,9 @@ class TrackingStore:
         deserialize = _deserializer().deserialize
         items = [{k: deserialize(v) for k, v in raw.items()} for raw in response.get("Items", [])]
         last = response.get("LastEvaluatedKey")
-        last_key = None if last is None else {k: deserialize(v) for k, v in last.items()}
+        if len(items) > limit:
+            items = items[:limit]
+            last_key: dict[str, Any] | None = {key: items[-1][key] for key in _KEY_ATTRIBUTES}
+        else:  # a short page ends the shipment, unless DynamoDB stopped at its 1 MB cap
+            last_key = None if last is None else {k: deserialize(v) for k, v in last.items()}
         return UpdatesPage(items=items, last_key=last_key)

@@ -139,3 +139,47 @@ def test_table_errors_become_storage_errors(store, stack):
         store.put_update(update())
     with pytest.raises(StorageError):
         store.query_updates("SHIP", 10)
+
+
+@pytest.fixture
+def dynamodb_limit_semantics(stack):
+    """Make moto answer Query as DynamoDB does: a LastEvaluatedKey whenever it stopped at Limit.
+
+    DynamoDB cannot know that the Limit-th item was the last one, so it returns its key even at
+    the very end of the partition; moto leaves it out there.
+    """
+    asked: dict[str, int] = {}
+
+    def remember(params, **_):
+        asked["limit"] = params.get("Limit", 0)
+
+    def as_dynamodb(parsed, **_):
+        items = parsed.get("Items", [])
+        if items and len(items) == asked["limit"] and "LastEvaluatedKey" not in parsed:
+            parsed["LastEvaluatedKey"] = {k: items[-1][k] for k in ("tracking_id", "timestamp")}
+
+    events = stack.dynamodb.meta.events
+    events.register("before-parameter-build.dynamodb.Query", remember)
+    events.register("after-call.dynamodb.Query", as_dynamodb)
+    yield
+    events.unregister("before-parameter-build.dynamodb.Query", remember)
+    events.unregister("after-call.dynamodb.Query", as_dynamodb)
+
+
+def test_no_token_to_an_empty_last_page(store, stack, monkeypatch, dynamodb_limit_semantics):
+    # GIVEN four updates, read two at a time from a table that answers as DynamoDB does
+    ticks = iter(range(FROZEN_MS, FROZEN_MS + 4))
+    monkeypatch.setattr(clock, "now_ms", lambda: next(ticks))
+    for n in range(4):
+        store.put_update(update(n))
+    # WHEN the pages are followed until no key is given
+    pages, key = [], None
+    for _ in range(4):
+        page = store.query_updates("SHIP", 2, key)
+        pages.append([i["metadata"]["n"] for i in page.items])
+        key = page.last_key
+        if key is None:
+            break
+    # THEN exactly two full pages: the second says it is the last (no key to an empty third)
+    assert pages == [[3, 2], [1, 0]]
+    assert key is None
