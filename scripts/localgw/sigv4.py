@@ -12,7 +12,7 @@ import hashlib
 import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import quote, unquote_plus, urlsplit
+from urllib.parse import quote, unquote_to_bytes, urlsplit
 
 from botocore.auth import SIGV4_TIMESTAMP, SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -132,12 +132,13 @@ class _ExactHeadersSigner(SigV4Auth):
         # As AWS canonicalizes what it received: each name and value decoded ('+' is a space,
         # as in any query string) and re-encoded with only the unreserved characters left bare.
         # botocore's own version keeps the client's raw encoding, which a server must not trust.
+        # Decoded to bytes, not text: an escape that is not UTF-8 (%FF) must come back unchanged.
+        def canonical(part: str) -> str:
+            return quote(unquote_to_bytes(part.replace("+", " ")), safe="-_.~")
+
         query = urlsplit(request.url).query
         pairs = [pair.partition("=") for pair in query.split("&") if pair]
-        encoded = sorted(
-            (quote(unquote_plus(key), safe="-_.~"), quote(unquote_plus(value), safe="-_.~"))
-            for key, _, value in pairs
-        )
+        encoded = sorted((canonical(key), canonical(value)) for key, _, value in pairs)
         return "&".join(f"{key}={value}" for key, value in encoded)
 
     def headers_to_sign(self, request: AWSRequest) -> HTTPHeaders:

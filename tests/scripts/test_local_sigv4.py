@@ -99,6 +99,15 @@ def test_query_is_canonicalized_from_its_decoded_values(value: str) -> None:
     assert verify(received("GET", sent_url, dict(request.headers)), SERVER, "us-east-1") == "testing"
 
 
+@pytest.mark.parametrize("query", ["tracking_id=%FF", "tracking_id=%ED%A0%80&limit=5", "k%FE=v"])
+def test_query_escapes_that_are_not_utf8_keep_their_bytes(query: str) -> None:
+    # GIVEN a client that signs a query holding escapes of bytes that are not UTF-8
+    url = f"http://127.0.0.1:3000/dev/status?{query}"
+    headers = signed_headers("GET", url)
+    # WHEN the server verifies it  # THEN it canonicalizes the same bytes (as AWS does), not U+FFFD
+    assert verify(received("GET", url, headers), SERVER, "us-east-1") == "testing"
+
+
 def test_unknown_access_key_is_an_invalid_token() -> None:
     # GIVEN a key id the server was not configured with
     headers = signed_headers("GET", URL, credentials=BotoCredentials("AKIDOTHER", "testing"))
