@@ -57,6 +57,17 @@ def _request_text() -> str | None:
         raise InvalidRequest("Request body is not valid base64-encoded UTF-8") from None
 
 
+def _query_parameters() -> dict[str, str]:
+    """The query's parameters, one value each (the last, as API Gateway's single-value map holds)."""
+    event = app.current_event
+    single = event.query_string_parameters
+    if single:
+        return single
+    # An event that carries only the multi-value map (hand-made test events, some tools) means the same.
+    multi = event.multi_value_query_string_parameters
+    return {name: values[-1] for name, values in multi.items() if isinstance(values, list) and values}
+
+
 def _count(name: str) -> None:
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
 
@@ -79,7 +90,7 @@ def track() -> dict[str, Any]:
 @app.get("/status")
 def status() -> dict[str, Any]:
     """A page of one shipment's updates, newest first."""
-    query = validation.parse_status_query(app.current_event.query_string_parameters)
+    query = validation.parse_status_query(_query_parameters())
     _feature_flags()
     try:
         page = _store().query_updates(query.tracking_id, query.limit, query.start_key)

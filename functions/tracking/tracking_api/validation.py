@@ -174,7 +174,7 @@ def parse_limit(raw: str | None) -> int:
     """The page size: absent means the default; otherwise a plain integer within 1..MAX_LIMIT."""
     if raw is None:
         return DEFAULT_LIMIT
-    if _LIMIT_RE.fullmatch(raw) and 1 <= int(raw) <= MAX_LIMIT:
+    if isinstance(raw, str) and _LIMIT_RE.fullmatch(raw) and 1 <= int(raw) <= MAX_LIMIT:
         return int(raw)
     raise InvalidRequest(f"limit must be an integer from 1 to {MAX_LIMIT}")
 

@@ -57,6 +57,32 @@ def test_get_returns_plain_numbers_newest_first(handler, lambda_context, stack):
     assert type(first["location"]["lng"]) is int and type(first["timestamp"]) is int
 
 
+def test_get_reads_an_event_that_has_only_multi_value_query_parameters(handler, lambda_context, stack):
+    # GIVEN two updates of one shipment, and a GET event whose single-value map is null
+    for status in ("pending", "in_transit"):
+        post(handler, lambda_context, {**VALID, "status": status})
+    event = get_event(None)
+    event["multiValueQueryStringParameters"] = {"tracking_id": ["OTHER", "TRK-1"], "limit": ["1"]}
+
+    # WHEN the handler serves it
+    status_code, body = answer(handler.main(event, lambda_context))
+
+    # THEN the parameters are read from the multi-value map (the last value, as API Gateway's map)
+    assert status_code == 200
+    assert body["tracking_id"] == "TRK-1" and body["count"] == 1 and "next_key" in body
+    assert body["updates"][0]["status"] == "in_transit"
+
+
+@pytest.mark.parametrize("limit", [5, ["5"], 5.0, True])
+def test_get_with_a_non_string_limit_is_a_400(handler, lambda_context, stack, limit):
+    # GIVEN a hand-made event whose limit is not text / WHEN served
+    event = get_event({"tracking_id": "TRK-1"})
+    event["queryStringParameters"]["limit"] = limit
+    status_code, body = answer(handler.main(event, lambda_context))
+    # THEN a 400 naming limit, not a 500
+    assert (status_code, body) == (400, {"error": "limit must be an integer from 1 to 100"})
+
+
 def test_get_unknown_id_is_200_with_no_updates(handler, lambda_context, stack):
     # GIVEN an empty table / WHEN an unknown id is read
     status_code, body = get(handler, lambda_context, {"tracking_id": "nobody"})
