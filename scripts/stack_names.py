@@ -12,7 +12,8 @@ STACK_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,127}$")
 
 def validate_stack_name(name: str) -> str:
     """Return NAME if CloudFormation accepts it as a stack name, else raise UsageError."""
-    if not STACK_NAME_RE.match(name or ""):
+    # fullmatch: with match, `$` also matches before a trailing newline ("app\n").
+    if not isinstance(name, str) or STACK_NAME_RE.fullmatch(name) is None:
         raise UsageError(
             f"invalid stack name {name!r}: use a letter, then letters, digits or hyphens "
             "(at most 128 characters)"

@@ -76,8 +76,10 @@ def test_bootstrap_creates_the_bucket_then_changes_nothing(
     assert "No changes to deploy" in again and again.strip().splitlines()[-1] == bucket
 
 
-def test_invalid_stack_name_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
-    # WHEN bootstrapping with a name CloudFormation refuses THEN exit 2, one line
-    assert bootstrap.main(["--stack-name", "bad_name", "--endpoint-url", "http://127.0.0.1:9"]) == 2
+@pytest.mark.parametrize("name", ["bad_name", "boot\n"])
+def test_invalid_stack_name_exits_2(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # WHEN bootstrapping with a name CloudFormation refuses (a trailing newline too)
+    # THEN exit 2, one line
+    assert bootstrap.main(["--stack-name", name, "--endpoint-url", "http://127.0.0.1:9"]) == 2
     err = capsys.readouterr().err
     assert "invalid stack name" in err and len(err.strip().splitlines()) == 1

@@ -253,6 +253,8 @@ def test_template_over_51200_bytes_travels_through_s3(moto_endpoint: str, tmp_pa
     ("args", "message"),
     [
         (["--stack-name", "1-bad_name"], "invalid stack name"),
+        (["--stack-name", "ok\n"], "invalid stack name"),
+        (["--stack-name", "ok", "--bootstrap-stack", "boot\n"], "invalid stack name"),
         (["--stack-name", "ok", "--env", "Prod!"], "invalid --env"),
         (["--stack-name", "ok", "--env", "dev\n"], "invalid --env"),
         (["--stack-name", "ok", "--parameter-overrides", "NoEquals"], "expected KEY=VALUE"),
