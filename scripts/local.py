@@ -79,6 +79,20 @@ def _port(value: str) -> int:
     return port
 
 
+def _region(value: str) -> str:
+    # botocore's own check, so a name boto3 would refuse fails here, before the emulator starts.
+    from botocore.exceptions import InvalidRegionError
+    from botocore.utils import validate_region_name
+
+    try:
+        validate_region_name(value)
+    except InvalidRegionError:
+        raise argparse.ArgumentTypeError(f"invalid region name {value!r}") from None
+    if not value:
+        raise argparse.ArgumentTypeError("the region must not be empty")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line of `python -m scripts.local`."""
     parser = _Parser(
@@ -91,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=_port, default=3000, help="port to listen on; 0 picks a free one (default 3000)")
     parser.add_argument("--env", type=_env_name, default="dev", help="environment (and stage) name (default dev)")
-    parser.add_argument("--region", default="us-east-1", help="region of the emulated stack and of signatures "
+    parser.add_argument("--region", type=_region, default="us-east-1", help="region of the emulated stack and of signatures "
                         "(default us-east-1)")
     parser.add_argument("--no-streams", action="store_true",
                         help="do not poll the table's stream (no notifier invocations)")

@@ -23,6 +23,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
         (["--port", "70000"], "not in 0..65535"),
         (["--port", "http"], "invalid port"),
         (["--no-such-flag"], "unrecognized arguments"),
+        (["--region", "eu west"], "invalid region name"),
+        (["--region", ""], "must not be empty"),
     ],
 )
 def test_bad_flags_exit_2_with_one_line(argv: list[str], text: str, capsys: pytest.CaptureFixture[str]) -> None:
