@@ -58,7 +58,12 @@ class Aws:
             # Without an explicit URL, botocore reads AWS_ENDPOINT_URL(_<SERVICE>) itself.
             if self.target.endpoint_url:
                 kwargs["endpoint_url"] = self.target.endpoint_url
-            self._clients[service] = self.session.client(service, **kwargs)
+            try:
+                self._clients[service] = self.session.client(service, **kwargs)
+            except ValueError as error:  # botocore: a malformed endpoint URL or region name
+                raise UsageError(
+                    f"{error} (check --endpoint-url / AWS_ENDPOINT_URL and --region / AWS_REGION)"
+                ) from None
         return self._clients[service]
 
 

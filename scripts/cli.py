@@ -10,6 +10,7 @@ from botocore.exceptions import (
     ClientError,
     NoCredentialsError,
     NoRegionError,
+    ParamValidationError,
     PartialCredentialsError,
 )
 
@@ -40,6 +41,10 @@ def run(command: Callable[[], int]) -> int:
         return UsageError.exit_code
     except NoRegionError:
         print("error: no AWS region: pass --region or set AWS_REGION", file=sys.stderr)
+        return UsageError.exit_code
+    except ParamValidationError as error:
+        # botocore refused a value before sending it (e.g. a malformed bucket name): bad input.
+        print(f"error: {' '.join(str(error).split())}", file=sys.stderr)
         return UsageError.exit_code
     except ClientError as error:
         print(f"error: {error}", file=sys.stderr)
