@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 from botocore.exceptions import (
     BotoCoreError,
@@ -26,6 +28,25 @@ def parse_pairs(items: Iterable[str], flag: str) -> dict[str, str]:
             raise UsageError(f"{flag}: expected KEY=VALUE, got {item!r}")
         pairs[key.strip()] = value
     return pairs
+
+
+def writable_dir(path: Path, flag: str) -> Path:
+    """Create PATH if needed; a directory that cannot be made or written is a usage error."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UsageError(f"{flag} {path}: cannot create the directory ({error.strerror})") from None
+    if not os.access(path, os.W_OK):
+        raise UsageError(f"{flag} {path}: the directory is not writable")
+    return path
+
+
+def writable_file(path: Path, flag: str) -> Path:
+    """Check, before any work, that PATH can be written later (its folder is created)."""
+    if path.is_dir():
+        raise UsageError(f"{flag} {path}: is a directory")
+    writable_dir(path.parent, flag)
+    return path
 
 
 def run(command: Callable[[], int]) -> int:

@@ -13,10 +13,10 @@ from tracking_templates.sources import FUNCTIONS_DIR
 
 from .aws import Aws, AwsTarget, add_aws_arguments
 from .bootstrap import DEFAULT_BOOTSTRAP_STACK, ensure_bootstrapped
-from .cli import parse_pairs, run
+from .cli import parse_pairs, run, writable_dir, writable_file
 from .console import Console
 from .deployer import Deployer, DeployRequest, DeployResult, Polling
-from .errors import UsageError
+from .errors import DeployError, UsageError
 from .package import DEFAULT_OUTPUT_DIR, Packager, upload
 from .stack_names import validate_stack_name
 from .stack_template import StackTemplate
@@ -81,6 +81,9 @@ def deploy_stack(options: DeployOptions, aws: Aws, console: Console | None = Non
     """The whole deploy: template, bucket, code upload, change set, execution."""
     console = console or Console()
     template = load_template(options)
+    code_keys = code_key_parameters(template)
+    if code_keys:
+        writable_dir(options.output_dir, "--output-dir")
     aws.check_credentials()
     cfn, s3 = aws.client("cloudformation"), aws.client("s3")
     deployer = Deployer(cfn, s3, options.polling, console)
@@ -91,7 +94,6 @@ def deploy_stack(options: DeployOptions, aws: Aws, console: Console | None = Non
         computed[Params.ENVIRONMENT] = options.env
     if Params.CODE_BUCKET in template.parameters:
         computed[Params.CODE_BUCKET] = bucket
-    code_keys = code_key_parameters(template)
     if code_keys:
         packager = Packager(options.functions_dir, options.output_dir, options.bundle_deps)
         for function, param in sorted(code_keys.items()):
@@ -173,8 +175,11 @@ def write_outputs(outputs: dict[str, str], console: Console, path: Path | None) 
     else:
         console.info("Outputs: (none reported)")
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(outputs, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(outputs, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        except OSError as error:
+            raise DeployError(f"cannot write --outputs-file {path}: {error.strerror}") from None
 
 
 def main(argv: list[str] | None = None, polling: Polling | None = None) -> int:
@@ -182,6 +187,8 @@ def main(argv: list[str] | None = None, polling: Polling | None = None) -> int:
     args = parse_args(argv)
 
     def command() -> int:
+        if args.outputs_file is not None:
+            writable_file(args.outputs_file, "--outputs-file")
         base = polling or Polling()
         options = DeployOptions(
             stack_name=args.stack_name,

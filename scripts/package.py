@@ -14,7 +14,7 @@ from tracking_templates.sources import FUNCTIONS_DIR
 
 from . import deps
 from .aws import Aws, AwsTarget, add_aws_arguments
-from .cli import run
+from .cli import run, writable_dir
 from .errors import DeployError
 from .zipbuild import ZipArchive, collect, write_zip
 
@@ -153,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
 
     def command() -> int:
+        writable_dir(args.output_dir, "--output-dir")
         packager = Packager(output_dir=args.output_dir, bundle_deps=not args.no_deps)
         if not args.bucket:
             for built in packager.build_all():

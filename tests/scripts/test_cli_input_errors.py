@@ -68,3 +68,52 @@ def test_bucket_name_botocore_refuses_is_a_usage_error(
     # THEN exit 2 with botocore's reason on one line (the zips were built; nothing was sent)
     out, err = capsys.readouterr()
     _one_line_exit_2(code, err, "Invalid bucket name", "Bad_Bucket!")
+
+
+@pytest.mark.parametrize("where", ["directory", "under-a-file"])
+def test_unwritable_outputs_file_is_refused_before_any_call(
+    where: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN an --outputs-file that is a directory, or whose folder is a regular file
+    (tmp_path / "a-file").write_text("")
+    target = tmp_path if where == "directory" else tmp_path / "a-file" / "outputs.json"
+    template = tmp_path / "t.json"
+    template.write_text(queue_template())
+    # WHEN deploying (to an endpoint where nothing listens)
+    code = deploy.main(
+        ["--stack-name", "ok", "--template-file", str(template), "--outputs-file", str(target),
+         "--endpoint-url", NOWHERE, "--region", "us-east-1"],
+        polling=FAST,
+    )  # fmt: skip
+    # THEN exit 2 naming the flag, before the deploy (not a traceback after it)
+    _one_line_exit_2(code, capsys.readouterr().err, "--outputs-file")
+
+
+def test_outputs_file_that_fails_to_write_after_the_deploy_is_exit_1(tmp_path: Path) -> None:
+    # GIVEN a path that cannot be written (its folder is a regular file)
+    from scripts.console import Console
+    from scripts.errors import DeployError
+
+    (tmp_path / "a-file").write_text("")
+    # WHEN writing the outputs there THEN a DeployError (exit 1) naming the file
+    with pytest.raises(DeployError, match="cannot write --outputs-file") as raised:
+        deploy.write_outputs({"K": "v"}, Console(), tmp_path / "a-file" / "outputs.json")
+    assert raised.value.exit_code == 1
+
+
+def test_unwritable_output_dir_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # GIVEN an --output-dir that is a regular file
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    # WHEN packaging, and deploying the project's template (which has code to package)
+    packaged = package.main(["--no-deps", "--output-dir", str(blocked)])
+    package_err = capsys.readouterr().err
+    deployed = deploy.main(
+        ["--stack-name", "ok", "--no-deps", "--output-dir", str(blocked),
+         "--endpoint-url", NOWHERE, "--region", "us-east-1"],
+        polling=FAST,
+    )  # fmt: skip
+    deploy_err = capsys.readouterr().err
+    # THEN both exit 2 with one line naming the flag (deploy: before any AWS call)
+    _one_line_exit_2(packaged, package_err, "--output-dir")
+    _one_line_exit_2(deployed, deploy_err, "--output-dir")
