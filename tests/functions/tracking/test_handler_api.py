@@ -83,6 +83,22 @@ def test_get_with_a_non_string_limit_is_a_400(handler, lambda_context, stack, li
     assert (status_code, body) == (400, {"error": "limit must be an integer from 1 to 100"})
 
 
+def test_get_returns_every_digit_that_was_stored(handler, lambda_context, stack):
+    # GIVEN an update whose numbers have more digits than a float holds
+    body = ('{"tracking_id": "TRK-1", "status": "pending", "location": {"lat": 89.99999999999999999999999999999,'
+            ' "lng": 2}, "metadata": {"weight": 0.12345678901234567890123}}')
+    assert post(handler, lambda_context, body, raw=True)[0] == 200
+
+    # WHEN it is read back
+    response = handler.main(get_event({"tracking_id": "TRK-1"}), lambda_context)
+
+    # THEN the answer's JSON holds exactly those digits (not 90.0 and 0.12345678901234568)
+    text = response["body"]
+    assert '"lat":89.99999999999999999999999999999' in text and '"weight":0.12345678901234567890123' in text
+    update = json.loads(text, parse_float=Decimal)["updates"][0]
+    assert update["location"]["lat"] == Decimal("89.99999999999999999999999999999")
+
+
 def test_get_unknown_id_is_200_with_no_updates(handler, lambda_context, stack):
     # GIVEN an empty table / WHEN an unknown id is read
     status_code, body = get(handler, lambda_context, {"tracking_id": "nobody"})

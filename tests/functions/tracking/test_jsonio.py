@@ -56,3 +56,21 @@ def test_dumps_writes_decimals_as_plain_numbers(value, text):
 def test_round_trip_of_a_body():
     text = '{"lat":-33.8688,"lng":151.2093,"n":7,"tags":["x"]}'
     assert jsonio.dumps(jsonio.loads(text)) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "0.12345678901234567890123",  # more digits than a float holds
+        "89.99999999999999999999999999999",  # a float would round it to 90.0
+        "-1.000000000000000000000000000000000001",
+    ],
+)
+def test_dumps_keeps_every_digit_a_float_would_round(text):
+    # GIVEN numbers a float cannot hold, next to strings that look like the encoder's own markers
+    value = {"n": [Decimal(text), Decimal("2.5")], "s": "\u0000" + "0" * 16 + ":0", "k": {"m": Decimal(text)}}
+    # WHEN written
+    written = jsonio.dumps(value)
+    # THEN the JSON holds exactly the stored digits, and nothing else changed
+    assert written == f'{{"n":[{text},2.5],"s":"\\u00000000000000000000:0","k":{{"m":{text}}}}}'
+    assert jsonio.loads(written) == value
