@@ -8,6 +8,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tracking_templates.cli import DEFAULT_ENV
 from tracking_templates.names import ENV_PATTERN, FUNCTION_CODE_KEY_PARAMS, Params, is_valid_env
 from tracking_templates.sources import FUNCTIONS_DIR
 
@@ -27,7 +28,9 @@ class DeployOptions:
     """A deploy, as the command line (or a caller such as scripts.local) describes it."""
 
     stack_name: str
-    env: str = "dev"
+    # None: not given. A synthesized template is then dev's; a --template-file keeps its own
+    # Environment (its default on create, the stack's previous value on update).
+    env: str | None = None
     template_file: Path | None = None
     bucket: str | None = None
     bootstrap_stack: str = DEFAULT_BOOTSTRAP_STACK
@@ -39,6 +42,13 @@ class DeployOptions:
     output_dir: Path = DEFAULT_OUTPUT_DIR
     functions_dir: Path = FUNCTIONS_DIR
     polling: Polling = field(default_factory=Polling)
+
+    @property
+    def environment(self) -> str | None:
+        """The Environment parameter value the deploy fills in (None: leave it to the template)."""
+        if self.env is not None:
+            return self.env
+        return None if self.template_file is not None else DEFAULT_ENV
 
 
 def synthesize(env: str) -> StackTemplate:
@@ -57,13 +67,13 @@ def synthesize(env: str) -> StackTemplate:
 def load_template(options: DeployOptions) -> StackTemplate:
     """Validate the names and load (or synthesize) the template: all before any AWS call."""
     validate_stack_name(options.stack_name)
-    if not is_valid_env(options.env):
+    if options.env is not None and not is_valid_env(options.env):
         raise UsageError(f"invalid --env {options.env!r}: must match {ENV_PATTERN}")
     validate_stack_name(options.bootstrap_stack)
     if options.template_file is not None:
         template = StackTemplate.from_file(options.template_file)
     else:
-        template = synthesize(options.env)
+        template = synthesize(options.environment or DEFAULT_ENV)
     template.check_parameters(set(options.parameter_overrides))
     return template
 
@@ -90,8 +100,8 @@ def deploy_stack(options: DeployOptions, aws: Aws, console: Console | None = Non
     bucket = options.bucket or ensure_bootstrapped(deployer, options.bootstrap_stack).bucket
 
     computed: dict[str, str] = {}
-    if Params.ENVIRONMENT in template.parameters:
-        computed[Params.ENVIRONMENT] = options.env
+    if Params.ENVIRONMENT in template.parameters and options.environment is not None:
+        computed[Params.ENVIRONMENT] = options.environment
     if Params.CODE_BUCKET in template.parameters:
         computed[Params.CODE_BUCKET] = bucket
     if code_keys:
@@ -133,9 +143,10 @@ exit codes: 0 deployed or nothing to change; 1 the deploy failed; 2 usage or inp
     )
     parser.add_argument("--stack-name", required=True, help="the stack to create or update")
     parser.add_argument(
-        "--env", default="dev",
+        "--env",
         help="environment: selects the template's settings and fills its Environment parameter "
-        "(^[a-z][a-z0-9-]{0,19}$, default %(default)s)",
+        f"({ENV_PATTERN}; default {DEFAULT_ENV}; with --template-file and no --env, the "
+        "template's own Environment is kept)",
     )  # fmt: skip
     parser.add_argument("--template-file", type=Path, help="deploy this template (JSON or YAML) instead of synthesizing one")
     parser.add_argument("--bucket", help="artifact bucket for code and large templates (default: the bootstrap stack's, created if missing)")

@@ -305,3 +305,39 @@ def test_missing_stack_name_is_argparse_usage_error(capsys: pytest.CaptureFixtur
     # THEN argparse exits 2 and says what is missing
     assert exit_info.value.code == 2
     assert "--stack-name" in capsys.readouterr().err
+
+
+def _sent_environment(endpoint: str, options: DeployOptions) -> list[dict]:
+    """Deploy; return the Environment entries of the CreateChangeSet request."""
+    session = boto3.Session(region_name="us-east-1")
+    sent: list[dict] = []
+    session.events.register(
+        "provide-client-params.cloudformation.CreateChangeSet",
+        lambda params, **_: sent.extend(p for p in params["Parameters"] if p["ParameterKey"] == Params.ENVIRONMENT),
+    )
+    deploy_stack(options, aws_for(endpoint, session))
+    return sent
+
+
+def test_template_file_keeps_its_own_environment_unless_env_is_given(moto_endpoint: str, tmp_path: Path) -> None:
+    # GIVEN a template written for env "qa" (its Environment parameter defaults to qa)
+    client(moto_endpoint, "s3").create_bucket(Bucket="artifacts")
+    template = tmp_path / "qa.json"
+    template.write_text(queue_template(**{Params.ENVIRONMENT: "qa"}))
+    options = DeployOptions(stack_name="qa-stack", template_file=template, bucket="artifacts", polling=FAST)
+    # WHEN it is deployed with no --env
+    sent = _sent_environment(moto_endpoint, options)
+    # THEN the deploy does not force "dev" on it: the template's default applies
+    assert sent == []
+    stack = client(moto_endpoint, "cloudformation").describe_stacks(StackName="qa-stack")["Stacks"][0]
+    assert {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}[Params.ENVIRONMENT] == "qa"
+    # AND an explicit --env still fills it
+    explicit = DeployOptions(stack_name="qa-stack", env="qa2", template_file=template, bucket="artifacts",
+                             polling=FAST)  # fmt: skip
+    assert _sent_environment(moto_endpoint, explicit) == [{"ParameterKey": Params.ENVIRONMENT, "ParameterValue": "qa2"}]
+    # AND the CLI without --env behaves like the library (an update keeps the previous value)
+    code = _deploy(moto_endpoint, tmp_path, "--stack-name", "qa-stack", "--bucket", "artifacts",
+                   "--template-file", str(template))  # fmt: skip
+    assert code == 0
+    stack = client(moto_endpoint, "cloudformation").describe_stacks(StackName="qa-stack")["Stacks"][0]
+    assert {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}[Params.ENVIRONMENT] == "qa2"
