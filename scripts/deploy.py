@@ -74,7 +74,7 @@ def load_template(options: DeployOptions) -> StackTemplate:
         template = StackTemplate.from_file(options.template_file)
     else:
         template = synthesize(options.environment or DEFAULT_ENV)
-    template.check_parameters(set(options.parameter_overrides))
+    template.check_parameters(options.parameter_overrides)
     return template
 
 

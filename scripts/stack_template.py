@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -122,11 +124,58 @@ class StackTemplate:
             capabilities.append("CAPABILITY_AUTO_EXPAND")
         return capabilities
 
-    def check_parameters(self, names: set[str] | frozenset[str]) -> None:
-        """Refuse parameter names the template does not declare."""
-        unknown = sorted(set(names) - self.parameters)
+    def check_parameters(self, values: Mapping[str, str]) -> None:
+        """Refuse parameters the template does not declare, and values its constraints refuse
+        (as CloudFormation would, but before any call)."""
+        unknown = sorted(set(values) - self.parameters)
         if unknown:
             declared = ", ".join(sorted(self.parameters)) or "none"
             raise UsageError(
                 f"the template declares no parameter {', '.join(unknown)} (declared: {declared})"
             )
+        declarations = self.document.get("Parameters") or {}
+        for name, value in sorted(values.items()):
+            problem = constraint_problem(declarations.get(name) or {}, value)
+            if problem:
+                raise UsageError(f"parameter {name}={value!r}: {problem}")
+
+
+def constraint_problem(declaration: dict[str, Any], value: str) -> str | None:
+    """What is wrong with VALUE for a String or Number parameter's constraints, or None."""
+    kind = declaration.get("Type", "String")
+    if kind not in ("String", "Number"):
+        return None  # lists and AWS-specific types: CloudFormation checks those itself
+    allowed = declaration.get("AllowedValues")
+    if isinstance(allowed, list) and value not in [_text(v) for v in allowed]:
+        return f"must be one of {', '.join(_text(v) for v in allowed)}"
+    if kind == "Number":
+        return _number_problem(declaration, value)
+    pattern = declaration.get("AllowedPattern")
+    try:
+        # CloudFormation matches the whole value (Java's String.matches).
+        if isinstance(pattern, str) and re.fullmatch(pattern, value) is None:
+            return f"must match the pattern {pattern}"
+    except re.error:
+        pass  # a construct Python's re lacks: leave this check to CloudFormation
+    if len(value) < int(declaration.get("MinLength", 0)):
+        return f"must be at least {declaration['MinLength']} characters"
+    if "MaxLength" in declaration and len(value) > int(declaration["MaxLength"]):
+        return f"must be at most {declaration['MaxLength']} characters"
+    return None
+
+
+def _number_problem(declaration: dict[str, Any], value: str) -> str | None:
+    try:
+        number = float(value)
+    except ValueError:
+        return "must be a number"
+    if "MinValue" in declaration and number < float(declaration["MinValue"]):
+        return f"must be at least {declaration['MinValue']}"
+    if "MaxValue" in declaration and number > float(declaration["MaxValue"]):
+        return f"must be at most {declaration['MaxValue']}"
+    return None
+
+
+def _text(value: Any) -> str:
+    """A YAML scalar as CloudFormation reads it (true, not Python's True)."""
+    return json.dumps(value) if isinstance(value, bool) else str(value)

@@ -117,3 +117,16 @@ def test_unwritable_output_dir_is_a_usage_error(tmp_path: Path, capsys: pytest.C
     # THEN both exit 2 with one line naming the flag (deploy: before any AWS call)
     _one_line_exit_2(packaged, package_err, "--output-dir")
     _one_line_exit_2(deployed, deploy_err, "--output-dir")
+
+
+def test_parameter_override_outside_its_allowed_pattern_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # WHEN deploying the project's template with an Environment its AllowedPattern refuses
+    code = deploy.main(
+        ["--stack-name", "ok", "--no-deps", "--parameter-overrides", "Environment=BAD",
+         "--endpoint-url", NOWHERE, "--region", "us-east-1"],
+        polling=FAST,
+    )  # fmt: skip
+    # THEN exit 2 before any call (moto would accept it; AWS would refuse the change set)
+    _one_line_exit_2(code, capsys.readouterr().err, "Environment='BAD'", "pattern")

@@ -73,7 +73,7 @@ def test_not_a_template_is_a_usage_error() -> None:
 def test_unknown_parameter_names_are_refused_with_the_declared_ones() -> None:
     # GIVEN a template declaring QueueName WHEN overriding another THEN a usage error listing both
     with pytest.raises(UsageError, match="Nope.*declared: QueueName"):
-        StackTemplate.from_text(queue_template()).check_parameters({"Nope"})
+        StackTemplate.from_text(queue_template()).check_parameters({"Nope": "1"})
 
 
 @pytest.mark.parametrize(
@@ -116,3 +116,43 @@ def test_pairs_keep_equals_signs_in_values_and_refuse_the_rest() -> None:
     assert parse_pairs(["A=1", "B=x=y", "C="], "--tags") == {"A": "1", "B": "x=y", "C": ""}
     with pytest.raises(UsageError, match="--tags: expected KEY=VALUE"):
         parse_pairs(["novalue"], "--tags")
+
+
+@pytest.mark.parametrize(
+    ("declaration", "value", "problem"),
+    [
+        ({"Type": "String", "AllowedPattern": "^[a-z]+$"}, "abc", None),
+        ({"Type": "String", "AllowedPattern": "^[a-z]+$"}, "BAD", "must match the pattern ^[a-z]+$"),
+        # CloudFormation matches the whole value, anchors or not
+        ({"Type": "String", "AllowedPattern": "[a-z]+"}, "abc1", "must match the pattern [a-z]+"),
+        ({"Type": "String", "AllowedValues": ["a", "b"]}, "c", "must be one of a, b"),
+        ({"Type": "String", "AllowedValues": [True, False]}, "true", None),
+        ({"Type": "String", "MinLength": 2}, "a", "at least 2 characters"),
+        ({"Type": "String", "MaxLength": "3"}, "abcd", "at most 3 characters"),
+        ({"Type": "Number", "MinValue": 1, "MaxValue": 10}, "11", "must be at most 10"),
+        ({"Type": "Number"}, "ten", "must be a number"),
+        ({"Type": "Number", "AllowedValues": [1, 2]}, "2", None),
+        ({"Type": "CommaDelimitedList", "AllowedPattern": "^x$"}, "a,b", None),
+        ({"Type": "String", "AllowedPattern": "(?<=a"}, "a", None),  # not Python re: left to AWS
+    ],
+)
+def test_parameter_values_are_checked_against_their_constraints(
+    declaration: dict, value: str, problem: str | None
+) -> None:
+    # GIVEN a parameter declaration WHEN checking a value THEN what CloudFormation would refuse
+    from scripts.stack_template import constraint_problem
+
+    found = constraint_problem(declaration, value)
+    assert found == problem if problem is None else problem in (found or "")
+
+
+def test_project_template_refuses_an_environment_override_its_pattern_refuses() -> None:
+    # GIVEN the project's template, whose Environment has an AllowedPattern
+    from scripts.deploy import synthesize
+
+    template = synthesize("dev")
+    # WHEN overriding it with a value outside the pattern THEN a usage error naming both
+    with pytest.raises(UsageError, match="parameter Environment='BAD': must match the pattern"):
+        template.check_parameters({"Environment": "BAD"})
+    # AND valid values pass
+    template.check_parameters({"Environment": "qa", "NotificationEmail": ""})
