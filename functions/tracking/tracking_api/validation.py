@@ -38,7 +38,7 @@ MAX_BODY_BYTES = 64 * 1024
 MAX_METADATA_DEPTH = 16
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 100
-_LIMIT_RE = re.compile(r"[0-9]{1,3}")
+_LIMIT_RE = re.compile(r"0*([0-9]{1,3})")  # leading zeros are fine, whatever their number
 
 # DynamoDB's number type: 38 significant digits, magnitude 1E-130 to 9.99...E+125 (or 0).
 # The context is boto3.dynamodb.types.DYNAMODB_CONTEXT's (kept here so validation needs no
@@ -174,8 +174,9 @@ def parse_limit(raw: str | None) -> int:
     """The page size: absent means the default; otherwise a plain integer within 1..MAX_LIMIT."""
     if raw is None:
         return DEFAULT_LIMIT
-    if isinstance(raw, str) and _LIMIT_RE.fullmatch(raw) and 1 <= int(raw) <= MAX_LIMIT:
-        return int(raw)
+    digits = _LIMIT_RE.fullmatch(raw) if isinstance(raw, str) else None
+    if digits and 1 <= int(digits[1]) <= MAX_LIMIT:
+        return int(digits[1])
     raise InvalidRequest(f"limit must be an integer from 1 to {MAX_LIMIT}")
 
 

@@ -95,12 +95,17 @@ def test_body_size_limit():
         validation.parse_tracking_update(big)
 
 
-@pytest.mark.parametrize(("raw", "limit"), [(None, 10), ("1", 1), ("100", 100), ("07", 7)])
+@pytest.mark.parametrize(
+    ("raw", "limit"),
+    [(None, 10), ("1", 1), ("100", 100), ("07", 7), ("0007", 7), ("000100", 100), ("0" * 5000 + "5", 5)],
+)
 def test_limit_parsing(raw, limit):
     assert validation.parse_limit(raw) == limit
 
 
-@pytest.mark.parametrize("raw", ["0", "101", "-1", "+1", "1.0", "", " 1", "1 ", "٣", "1000", "abc"])
+@pytest.mark.parametrize(
+    "raw", ["0", "101", "-1", "+1", "1.0", "", " 1", "1 ", "٣", "1000", "abc", "0000", "00101", "0" * 5000 + "1000"]
+)
 def test_bad_limits(raw):
     with pytest.raises(InvalidRequest, match="limit must be an integer from 1 to 100"):
         validation.parse_limit(raw)
