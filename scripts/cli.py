@@ -16,7 +16,7 @@ from botocore.exceptions import (
     PartialCredentialsError,
 )
 
-from .errors import DeployError, UsageError
+from .errors import DeployError, Interrupted, ReplacementRefused, UsageError
 
 
 def parse_pairs(items: Iterable[str], flag: str) -> dict[str, str]:
@@ -54,7 +54,8 @@ def run(command: Callable[[], int]) -> int:
     try:
         return command()
     except DeployError as error:
-        label = "error" if error.exit_code != 3 else "refused"
+        labels = {ReplacementRefused.exit_code: "refused", Interrupted.exit_code: "interrupted"}
+        label = labels.get(error.exit_code, "error")
         print(f"{label}: {error}", file=sys.stderr)
         return error.exit_code
     except (NoCredentialsError, PartialCredentialsError) as error:

@@ -38,12 +38,12 @@ class Console:
 
     def info(self, text: str = "") -> None:
         """A line of results (stdout)."""
-        self._end_progress()
+        self.end_progress()
         print(text, file=self.out, flush=True)
 
     def warn(self, text: str) -> None:
         """A line about a problem (stderr)."""
-        self._end_progress()
+        self.end_progress()
         print(text, file=self.err, flush=True)
 
     def progress(self, text: str) -> None:
@@ -58,7 +58,8 @@ class Console:
             self._last_progress = now
             print(text, file=self.err, flush=True)
 
-    def _end_progress(self) -> None:
+    def end_progress(self) -> None:
+        """Clear a progress line left on the terminal, so that the next line starts clean."""
         if self._progress_shown:
             self.err.write("\r\033[K")
             self.err.flush()

@@ -18,7 +18,7 @@ from .changeset import (
     new_change_set_name,
 )
 from .console import Console
-from .errors import DeployError, DeployTimeout, ReplacementRefused, UsageError
+from .errors import DeployError, DeployTimeout, Interrupted, ReplacementRefused, UsageError
 from .events import EventStream, StackEvent
 from .package import object_key, upload_if_missing
 from .stack_template import StackTemplate
@@ -273,15 +273,21 @@ class Deployer:
         """Poll until the change set is ready or failed; read every page of its changes."""
         deadline = self.clock() + self.polling.timeout
         delay = self.polling.delay
-        while True:
-            response = self.cfn.describe_change_set(ChangeSetName=arn)
-            status = response["Status"]
-            if status not in CHANGE_SET_PENDING:
-                break
-            if self.clock() > deadline:
-                raise DeployTimeout(f"change set {name} was still {status} when waiting timed out")
-            self.sleep(delay)
-            delay = min(delay * self.polling.backoff, self.polling.max_delay)
+        try:
+            while True:
+                response = self.cfn.describe_change_set(ChangeSetName=arn)
+                status = response["Status"]
+                if status not in CHANGE_SET_PENDING:
+                    break
+                if self.clock() > deadline:
+                    raise DeployTimeout(f"change set {name} was still {status} when waiting timed out")
+                self.sleep(delay)
+                delay = min(delay * self.polling.backoff, self.polling.max_delay)
+        except KeyboardInterrupt:
+            raise Interrupted(
+                f"change set {name} was left unexecuted; nothing was deployed. Delete it with "
+                f"`aws cloudformation delete-change-set --change-set-name {arn}`"
+            ) from None
         changes = [ResourceChange.from_api(c) for c in response.get("Changes", [])]
         token = response.get("NextToken")
         while token:
@@ -337,23 +343,32 @@ class Deployer:
         """Poll the stack (by id) and its new events until no operation is running."""
         started = self.clock()
         delay = self.polling.delay
-        while True:
-            stack = self.describe_stack(stack_id)
-            for event in stream.poll():
-                self.console.info(event.line())
-            if stack is None:
-                raise DeployError(f"stack {stack_name} ({stack_id}) disappeared while waiting")
-            if not stack.in_progress:
-                return stack
-            elapsed = self.clock() - started
-            if elapsed > self.polling.timeout:
-                raise DeployTimeout(
-                    f"timed out after {elapsed:.0f} s waiting for stack {stack_name} "
-                    f"({stack.status}); the stack may still be changing"
-                )
-            self.console.progress(f"waiting for {stack_name}: {stack.status} ({elapsed:.0f} s)")
-            self.sleep(delay)
-            delay = min(delay * self.polling.backoff, self.polling.max_delay)
+        status = "changing"
+        try:
+            while True:
+                stack = self.describe_stack(stack_id)
+                for event in stream.poll():
+                    self.console.info(event.line())
+                if stack is None:
+                    raise DeployError(f"stack {stack_name} ({stack_id}) disappeared while waiting")
+                if not stack.in_progress:
+                    return stack
+                status = stack.status
+                elapsed = self.clock() - started
+                if elapsed > self.polling.timeout:
+                    raise DeployTimeout(
+                        f"timed out after {elapsed:.0f} s waiting for stack {stack_name} "
+                        f"({stack.status}); the stack may still be changing"
+                    )
+                self.console.progress(f"waiting for {stack_name}: {stack.status} ({elapsed:.0f} s)")
+                self.sleep(delay)
+                delay = min(delay * self.polling.backoff, self.polling.max_delay)
+        except KeyboardInterrupt:
+            self.console.end_progress()
+            raise Interrupted(
+                f"stopped watching stack {stack_name} ({status}); CloudFormation carries on. "
+                f"Follow it with `aws cloudformation describe-stack-events --stack-name {stack_name}`"
+            ) from None
 
     # -- the whole deploy --------------------------------------------------------------------
 

@@ -25,3 +25,9 @@ class DeployTimeout(DeployError):
     """Waiting took longer than allowed; the stack may still be changing (exit 4)."""
 
     exit_code = 4
+
+
+class Interrupted(DeployError):
+    """Ctrl-C while AWS works on; the message says what is left running (exit 130, as for SIGINT)."""
+
+    exit_code = 130

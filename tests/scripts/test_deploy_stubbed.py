@@ -358,3 +358,61 @@ def test_waiting_too_long_exits_4_and_says_the_stack_may_still_be_changing(
     assert exit_code == 4
     assert "may still be changing" in capsys.readouterr().err
     assert clock.now == 5 + 605  # the change set's one 5 s wait, then the stack's
+
+
+def _interrupt(_: float) -> None:
+    raise KeyboardInterrupt
+
+
+def test_ctrl_c_while_the_stack_changes_says_what_carries_on_and_exits_130(
+    cfn: tuple[Any, Stubber], clock: FakeClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN an executed update still in progress, and a user pressing Ctrl-C while the deploy waits
+    client, stubber = cfn
+    deployer = Deployer(client, None, Polling(delay=5), Console(), sleep=_interrupt, clock=clock)
+    stubber.add_response("describe_stacks", stack("UPDATE_COMPLETE"), {"StackName": STACK})
+    stubber.add_response(
+        "create_change_set", {"Id": CHANGE_SET_ID, "StackId": STACK_ID},
+        {"StackName": STACK, "ChangeSetName": ANY, "ChangeSetType": "UPDATE", "Parameters": ANY,
+         "Capabilities": [], "ClientToken": ANY, "Description": ANY, "TemplateBody": ANY},
+    )  # fmt: skip
+    stubber.add_response("describe_change_set", change_set("CREATE_COMPLETE", [
+        change("Modify", "TrackingFunction", "AWS::Lambda::Function", "False")]), {"ChangeSetName": CHANGE_SET_ID})  # fmt: skip
+    stubber.add_response("describe_stack_events", {"StackEvents": []}, {"StackName": STACK_ID})
+    stubber.add_response("execute_change_set", {}, {"ChangeSetName": CHANGE_SET_ID, "ClientRequestToken": ANY})
+    stubber.add_response("describe_stacks", stack("UPDATE_IN_PROGRESS"), {"StackName": STACK_ID})
+    stubber.add_response("describe_stack_events", {"StackEvents": []}, {"StackName": STACK_ID})
+
+    def command() -> int:
+        deployer.deploy(request())
+        return 0
+
+    # WHEN the wait is interrupted
+    exit_code = run(command)
+    # THEN exit 130 (SIGINT's convention) and, after the progress line, one line: which stack,
+    # its state, how to follow it
+    err = capsys.readouterr().err
+    assert exit_code == 130 and "Traceback" not in err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("interrupted: ") and f"stack {STACK} (UPDATE_IN_PROGRESS)" in last
+    assert "carries on" in last and f"describe-stack-events --stack-name {STACK}" in last
+
+
+def test_ctrl_c_while_the_change_set_is_created_names_the_change_set_left_behind(
+    cfn: tuple[Any, Stubber], clock: FakeClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a change set still being created when the user presses Ctrl-C
+    client, stubber = cfn
+    deployer = Deployer(client, None, Polling(delay=5), Console(), sleep=_interrupt, clock=clock)
+    expect_update_change_set(stubber, [])
+
+    def command() -> int:
+        deployer.deploy(request())
+        return 0
+
+    # WHEN the wait is interrupted
+    exit_code = run(command)
+    # THEN exit 130, nothing executed, and the change set to delete is named
+    err = capsys.readouterr().err
+    assert exit_code == 130 and len(err.strip().splitlines()) == 1
+    assert "nothing was deployed" in err and f"delete-change-set --change-set-name {CHANGE_SET_ID}" in err
