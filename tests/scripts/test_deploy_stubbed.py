@@ -360,35 +360,39 @@ def test_waiting_too_long_exits_4_and_says_the_stack_may_still_be_changing(
     assert clock.now == 5 + 605  # the change set's one 5 s wait, then the stack's
 
 
-def _interrupt(_: float) -> None:
-    raise KeyboardInterrupt
+class CtrlC:
+    """A sleep that lets the first N waits pass, then raises KeyboardInterrupt, as Ctrl-C would."""
+
+    def __init__(self, clock: FakeClock, passes: int) -> None:
+        self.clock, self.passes = clock, passes
+
+    def __call__(self, seconds: float) -> None:
+        if self.passes <= 0:
+            raise KeyboardInterrupt
+        self.passes -= 1
+        self.clock.sleep(seconds)
 
 
-def test_ctrl_c_while_the_stack_changes_says_what_carries_on_and_exits_130(
-    cfn: tuple[Any, Stubber], clock: FakeClock, capsys: pytest.CaptureFixture[str]
-) -> None:
-    # GIVEN an executed update still in progress, and a user pressing Ctrl-C while the deploy waits
-    client, stubber = cfn
-    deployer = Deployer(client, None, Polling(delay=5), Console(), sleep=_interrupt, clock=clock)
-    stubber.add_response("describe_stacks", stack("UPDATE_COMPLETE"), {"StackName": STACK})
-    stubber.add_response(
-        "create_change_set", {"Id": CHANGE_SET_ID, "StackId": STACK_ID},
-        {"StackName": STACK, "ChangeSetName": ANY, "ChangeSetType": "UPDATE", "Parameters": ANY,
-         "Capabilities": [], "ClientToken": ANY, "Description": ANY, "TemplateBody": ANY},
-    )  # fmt: skip
-    stubber.add_response("describe_change_set", change_set("CREATE_COMPLETE", [
-        change("Modify", "TrackingFunction", "AWS::Lambda::Function", "False")]), {"ChangeSetName": CHANGE_SET_ID})  # fmt: skip
-    stubber.add_response("describe_stack_events", {"StackEvents": []}, {"StackName": STACK_ID})
-    stubber.add_response("execute_change_set", {}, {"ChangeSetName": CHANGE_SET_ID, "ClientRequestToken": ANY})
-    stubber.add_response("describe_stacks", stack("UPDATE_IN_PROGRESS"), {"StackName": STACK_ID})
-    stubber.add_response("describe_stack_events", {"StackEvents": []}, {"StackName": STACK_ID})
+def _interrupted_deploy(cfn: tuple[Any, Stubber], clock: FakeClock, passes: int) -> int:
+    deployer = Deployer(cfn[0], None, Polling(delay=5), Console(), sleep=CtrlC(clock, passes), clock=clock)
 
     def command() -> int:
         deployer.deploy(request())
         return 0
 
-    # WHEN the wait is interrupted
-    exit_code = run(command)
+    return run(command)
+
+
+def test_ctrl_c_while_the_stack_changes_says_what_carries_on_and_exits_130(
+    cfn: tuple[Any, Stubber], clock: FakeClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN an executed update still in progress
+    _, stubber = cfn
+    expect_executed_update(stubber, [change("Modify", "TrackingFunction", "AWS::Lambda::Function", "False")], [])
+    stubber.add_response("describe_stacks", stack("UPDATE_IN_PROGRESS"), {"StackName": STACK_ID})
+    stubber.add_response("describe_stack_events", {"StackEvents": []}, {"StackName": STACK_ID})
+    # WHEN the user presses Ctrl-C while the deploy waits for the stack (the change set's wait passed)
+    exit_code = _interrupted_deploy(cfn, clock, passes=1)
     # THEN exit 130 (SIGINT's convention) and, after the progress line, one line: which stack,
     # its state, how to follow it
     err = capsys.readouterr().err
@@ -401,17 +405,11 @@ def test_ctrl_c_while_the_stack_changes_says_what_carries_on_and_exits_130(
 def test_ctrl_c_while_the_change_set_is_created_names_the_change_set_left_behind(
     cfn: tuple[Any, Stubber], clock: FakeClock, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # GIVEN a change set still being created when the user presses Ctrl-C
-    client, stubber = cfn
-    deployer = Deployer(client, None, Polling(delay=5), Console(), sleep=_interrupt, clock=clock)
+    # GIVEN a change set still being created
+    _, stubber = cfn
     expect_update_change_set(stubber, [])
-
-    def command() -> int:
-        deployer.deploy(request())
-        return 0
-
-    # WHEN the wait is interrupted
-    exit_code = run(command)
+    # WHEN the user presses Ctrl-C during its first wait
+    exit_code = _interrupted_deploy(cfn, clock, passes=0)
     # THEN exit 130, nothing executed, and the change set to delete is named
     err = capsys.readouterr().err
     assert exit_code == 130 and len(err.strip().splitlines()) == 1
