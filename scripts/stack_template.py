@@ -50,6 +50,14 @@ def _short_form(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
 _CfnYamlLoader.add_multi_constructor("!", _short_form)
 
 
+def _one_line(error: yaml.YAMLError) -> str:
+    """PyYAML's multi-line report as one line: the problem and where it is."""
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    mark = getattr(error, "problem_mark", None)
+    where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+    return f"{problem}{where}"
+
+
 @dataclass(frozen=True)
 class StackTemplate:
     """Template text plus its parsed document."""
@@ -68,11 +76,13 @@ class StackTemplate:
             )
         try:
             document = json.loads(body)
-        except ValueError:
+        except ValueError as json_error:
+            if body.lstrip().startswith("{"):  # meant as JSON: JSON's reason is the useful one
+                raise UsageError(f"{origin} is not valid JSON: {json_error}") from None
             try:
                 document = yaml.load(body, Loader=_CfnYamlLoader)  # noqa: S506 - safe subclass
             except yaml.YAMLError as error:
-                raise UsageError(f"{origin} is neither JSON nor YAML: {error}") from None
+                raise UsageError(f"{origin} is neither JSON nor YAML: {_one_line(error)}") from None
         if not isinstance(document, dict) or not isinstance(document.get("Resources"), dict):
             raise UsageError(f"{origin} is not a CloudFormation template (no Resources)")
         return cls(body, document)

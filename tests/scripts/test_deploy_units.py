@@ -156,3 +156,17 @@ def test_project_template_refuses_an_environment_override_its_pattern_refuses() 
         template.check_parameters({"Environment": "BAD"})
     # AND valid values pass
     template.check_parameters({"Environment": "qa", "NotificationEmail": ""})
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{"Resources": ', "is not valid JSON: Expecting value: line 1 column 15"),
+        ("Resources:\n  Q: [\n", "is neither JSON nor YAML: expected the node content, but found '<stream end>' (line 3, column 1)"),
+    ],
+)
+def test_unparsable_template_is_one_line_naming_the_problem_and_where(text: str, expected: str) -> None:
+    # GIVEN broken JSON or YAML WHEN read THEN one line (stderr must stay one line) saying what and where
+    with pytest.raises(UsageError) as refused:
+        StackTemplate.from_text(text, "t")
+    assert expected in str(refused.value) and "\n" not in str(refused.value)
