@@ -46,7 +46,10 @@ def loads(text: str) -> Any:
         return _DECODER.decode(text)
     except InvalidRequest:
         raise
-    except (ValueError, DecimalException, RecursionError) as exc:
+    except RecursionError:
+        # Python's own wording ("maximum recursion depth exceeded ...") says nothing to a client.
+        raise InvalidRequest("Invalid JSON: arrays and objects are nested too deeply") from None
+    except (ValueError, DecimalException) as exc:
         # JSONDecodeError is a ValueError; its message says where the text went wrong.
         raise InvalidRequest(f"Invalid JSON: {exc}") from None
 

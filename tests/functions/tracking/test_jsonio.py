@@ -74,3 +74,13 @@ def test_dumps_keeps_every_digit_a_float_would_round(text):
     # THEN the JSON holds exactly the stored digits, and nothing else changed
     assert written == f'{{"n":[{text},2.5],"s":"\\u00000000000000000000:0","k":{{"m":{text}}}}}'
     assert jsonio.loads(written) == value
+
+
+@pytest.mark.parametrize("text", ["[" * 50_000 + "]" * 50_000, '{"a":' * 20_000 + "1" + "}" * 20_000])
+def test_deep_nesting_is_named_not_described_with_python_internals(text):
+    # GIVEN JSON nested deeper than the parser recurses / WHEN parsed
+    with pytest.raises(InvalidRequest) as refused:
+        jsonio.loads(text)
+    # THEN the client is told what is wrong, in its terms
+    assert refused.value.message == "Invalid JSON: arrays and objects are nested too deeply"
+    assert "recursion" not in refused.value.message
