@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -125,6 +126,17 @@ def deploy_stack(options: DeployOptions, aws: Aws, console: Console | None = Non
     return deployer.deploy(request)
 
 
+def _seconds(text: str) -> float:
+    """A --timeout value: a positive, finite number of seconds (argparse turns the error into exit 2)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text!r}")
+    return value
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m scripts.deploy",
@@ -169,7 +181,7 @@ exit codes: 0 deployed or nothing to change; 1 the deploy failed; 2 usage or inp
     parser.add_argument("--no-deps", action="store_true", help="zip the function sources without their bundled dependencies")
     parser.add_argument("--output-dir", type=Path, default=DEFAULT_OUTPUT_DIR, help="where the zips are built (default %(default)s)")
     parser.add_argument(
-        "--timeout", type=float, default=Polling.timeout,
+        "--timeout", type=_seconds, default=Polling.timeout,
         help="seconds to wait for the stack before giving up with exit 4 (default %(default)s)",
     )  # fmt: skip
     add_aws_arguments(parser)

@@ -130,3 +130,13 @@ def test_parameter_override_outside_its_allowed_pattern_is_a_usage_error(
     )  # fmt: skip
     # THEN exit 2 before any call (moto would accept it; AWS would refuse the change set)
     _one_line_exit_2(code, capsys.readouterr().err, "Environment='BAD'", "pattern")
+
+
+@pytest.mark.parametrize("value", ["-5", "0", "nan", "inf", "abc"])
+def test_timeout_must_be_a_positive_finite_number_of_seconds(value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # WHEN deploying with a --timeout that would time out at once (or never)
+    with pytest.raises(SystemExit) as exited:
+        deploy.main(["--stack-name", "ok", f"--timeout={value}", "--endpoint-url", NOWHERE])
+    # THEN argparse's exit 2, naming the flag and the rule
+    err = capsys.readouterr().err
+    assert exited.value.code == 2 and "--timeout: must be a positive number of seconds" in err
