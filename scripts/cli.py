@@ -10,10 +10,14 @@ from pathlib import Path
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
+    CredentialRetrievalError,
     NoCredentialsError,
     NoRegionError,
     ParamValidationError,
     PartialCredentialsError,
+    ProfileNotFound,
+    SSOError,
+    TokenRetrievalError,
 )
 
 from .errors import DeployError, Interrupted, ReplacementRefused, UsageError
@@ -58,7 +62,10 @@ def run(command: Callable[[], int]) -> int:
         label = labels.get(error.exit_code, "error")
         print(f"{label}: {error}", file=sys.stderr)
         return error.exit_code
-    except (NoCredentialsError, PartialCredentialsError) as error:
+    # A missing profile, a failing credential_process or an expired SSO login: found when the
+    # credentials are checked, before any call, so input errors like having none at all.
+    except (NoCredentialsError, PartialCredentialsError, ProfileNotFound, CredentialRetrievalError,
+            SSOError, TokenRetrievalError) as error:  # fmt: skip
         print(f"error: no usable AWS credentials ({error})", file=sys.stderr)
         return UsageError.exit_code
     except NoRegionError:

@@ -140,3 +140,25 @@ def test_timeout_must_be_a_positive_finite_number_of_seconds(value: str, capsys:
     # THEN argparse's exit 2, naming the flag and the rule
     err = capsys.readouterr().err
     assert exited.value.code == 2 and "--timeout: must be a positive number of seconds" in err
+
+
+@pytest.mark.parametrize("setup", ["missing profile", "failing credential_process"])
+def test_unusable_credential_configuration_is_a_usage_error(
+    setup: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN no key in the environment, and a profile that does not exist or cannot give credentials
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    config = tmp_path / "config"
+    config.write_text("[default]\nregion = us-east-1\ncredential_process = /bin/false\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    if setup == "missing profile":
+        monkeypatch.setenv("AWS_PROFILE", "nosuch")
+    template = tmp_path / "t.json"
+    template.write_text(queue_template())
+    # WHEN deploying
+    code = deploy.main(["--stack-name", "ok", "--template-file", str(template), "--endpoint-url", NOWHERE],
+                       polling=FAST)  # fmt: skip
+    # THEN exit 2, as with no credentials at all, one line saying why
+    _one_line_exit_2(code, capsys.readouterr().err, "no usable AWS credentials")
