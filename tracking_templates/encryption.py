@@ -36,7 +36,8 @@ def _key_policy() -> Policy:
             Statement(
                 Sid="CloudWatchLogsEncryptsThisAccountsLogGroups",
                 Effect=Allow,
-                Principal=Principal("Service", Sub("logs.${AWS::Region}.amazonaws.com")),
+                # Regional principal: its domain is the partition's (amazonaws.com.cn in China).
+                Principal=Principal("Service", Sub("logs.${AWS::Region}.${AWS::URLSuffix}")),
                 Action=[kms_actions.Encrypt, kms_actions.Decrypt, kms_actions.ReEncryptFrom, kms_actions.ReEncryptTo,
                         kms_actions.GenerateDataKey, kms_actions.GenerateDataKeyWithoutPlaintext,
                         kms_actions.DescribeKey],

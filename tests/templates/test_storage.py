@@ -73,6 +73,27 @@ def test_key_policy_lets_logs_and_alarms_use_the_key(dev: dict) -> None:
     assert all(p != "*" and p != {"AWS": "*"} for p in principals)
 
 
+def test_regional_hosts_and_principals_take_the_partitions_domain(dev: dict) -> None:
+    # GIVEN every string in the template (Fn::Sub bodies included)
+    def strings(node: object) -> list[str]:
+        if isinstance(node, str):
+            return [node]
+        if isinstance(node, dict):
+            return [s for value in node.values() for s in strings(value)]
+        if isinstance(node, list):
+            return [s for value in node for s in strings(value)]
+        return []
+
+    # THEN none built per region hard-codes amazonaws.com: ${AWS::URLSuffix} (amazonaws.com.cn in
+    # China) is used, as for the KMS key's CloudWatch Logs principal
+    regional = [s for s in strings(dev) if "${AWS::Region}" in s]
+    assert regional and not [s for s in regional if "amazonaws.com" in s]
+    key_policy = dev["Resources"][Resources.KEY]["Properties"]["KeyPolicy"]
+    assert {"Service": {"Fn::Sub": "logs.${AWS::Region}.${AWS::URLSuffix}"}} in [
+        s["Principal"] for s in key_policy["Statement"]
+    ]
+
+
 def test_dead_letter_queue(dev: dict) -> None:
     queue = dev["Resources"][Resources.DLQ]["Properties"]
     assert queue["MessageRetentionPeriod"] == 14 * 24 * 3600
