@@ -232,12 +232,22 @@ class Deployer:
     ) -> list[dict[str, Any]]:
         """Given values; for an update, the stack's previous value for any parameter not given."""
         parameters: list[dict[str, Any]] = []
+        missing: list[str] = []
         for name in sorted(request.template.parameters):
             if name in request.parameters:
                 value = request.parameters[name]
                 parameters.append({"ParameterKey": name, "ParameterValue": value})
             elif change_set_type == "UPDATE" and stack is not None and name in stack.parameters:
                 parameters.append({"ParameterKey": name, "UsePreviousValue": True})
+            elif "Default" not in (request.template.document["Parameters"][name] or {}):
+                missing.append(name)
+        if missing:
+            # CloudFormation would refuse the change set ("must have values"); say it first.
+            pairs = " ".join(f"{name}=..." for name in missing)
+            raise UsageError(
+                f"no value for {', '.join(missing)} (no default in the template, no previous "
+                f"value in the stack): pass --parameter-overrides {pairs}"
+            )
         return parameters
 
     def create_change_set(

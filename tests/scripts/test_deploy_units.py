@@ -170,3 +170,19 @@ def test_unparsable_template_is_one_line_naming_the_problem_and_where(text: str,
     with pytest.raises(UsageError) as refused:
         StackTemplate.from_text(text, "t")
     assert expected in str(refused.value) and "\n" not in str(refused.value)
+
+
+def test_parameter_without_default_or_value_is_a_usage_error_unless_the_stack_has_it() -> None:
+    # GIVEN a template whose QueueName has no default
+    from scripts.deployer import Deployer, DeployRequest, StackInfo
+
+    document = json.loads(queue_template())
+    del document["Parameters"]["QueueName"]["Default"]
+    request = DeployRequest(stack_name="shop", template=StackTemplate.from_text(json.dumps(document)))
+    deployer = Deployer(cfn=None)
+    # WHEN creating without a value THEN refused before CreateChangeSet, saying what to pass
+    with pytest.raises(UsageError, match=r"no value for QueueName \(no default .*\): pass --parameter-overrides QueueName="):
+        deployer.parameter_list(request, "CREATE", None)
+    # AND an update of a stack that has it keeps its previous value
+    stack = StackInfo("id", "shop", "UPDATE_COMPLETE", parameters=frozenset({"QueueName"}))
+    assert deployer.parameter_list(request, "UPDATE", stack) == [{"ParameterKey": "QueueName", "UsePreviousValue": True}]
