@@ -20,7 +20,7 @@ from .console import Console
 from .deployer import Deployer, DeployRequest, DeployResult, Polling
 from .errors import DeployError, UsageError
 from .package import DEFAULT_OUTPUT_DIR, Packager, upload
-from .stack_names import validate_stack_name
+from .stack_names import validate_stack_name, validate_stack_tags
 from .stack_template import StackTemplate
 
 
@@ -71,6 +71,7 @@ def load_template(options: DeployOptions) -> StackTemplate:
     if options.env is not None and not is_valid_env(options.env):
         raise UsageError(f"invalid --env {options.env!r}: must match {ENV_PATTERN}")
     validate_stack_name(options.bootstrap_stack)
+    validate_stack_tags(options.tags)
     if options.template_file is not None:
         template = StackTemplate.from_file(options.template_file)
     else:

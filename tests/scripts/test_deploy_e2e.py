@@ -262,6 +262,9 @@ def test_template_over_51200_bytes_travels_through_s3(moto_endpoint: str, tmp_pa
         (["--stack-name", "ok", "--template-file", "missing.json"], "template file not found"),
         (["--stack-name", "ok", "--template-file", "huge.json"], "at most 1,048,576 bytes"),
         (["--stack-name", "ok", "--tags", "=v"], "expected KEY=VALUE"),
+        (["--stack-name", "ok", "--tags", "aws:owner=me"], "invalid key 'aws:owner'"),
+        (["--stack-name", "ok", "--tags", "team="], "the value must be 1 to 256 characters"),
+        (["--stack-name", "ok", "--tags", *(f"k{i}=v" for i in range(51))], "at most 50"),
     ],
 )
 def test_usage_errors_exit_2_with_one_line_before_any_call(
