@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from .aws import Aws, AwsTarget, add_aws_arguments
 from .bootstrap_template import BUCKET_LOGICAL_ID, build_bootstrap_template
-from .cli import run
+from .cli import STACK_INTERRUPTED, run
 from .console import Console
 from .deployer import UPDATABLE_STATES, Deployer, DeployRequest, Polling
 from .stack_names import validate_stack_name
@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None, polling: Polling | None = None) -> int:
         console.info(result.bucket)
         return 0
 
-    return run(command)
+    return run(command, STACK_INTERRUPTED)
 
 
 if __name__ == "__main__":

@@ -53,8 +53,19 @@ def writable_file(path: Path, flag: str) -> Path:
     return path
 
 
-def run(command: Callable[[], int]) -> int:
-    """Run COMMAND, turning known failures into one line on stderr and the contract's exit code."""
+# Ctrl-C outside the waits (which say exactly what carries on): nothing may have started, or a
+# call that started something may just have returned.
+STACK_INTERRUPTED = (
+    "interrupted: any stack operation already started carries on in CloudFormation; "
+    "check the stack before deploying again"
+)
+
+
+def run(command: Callable[[], int], interrupted: str = "interrupted") -> int:
+    """Run COMMAND, turning known failures into one line on stderr and the contract's exit code.
+
+    INTERRUPTED is the line for a Ctrl-C that no step reported more precisely.
+    """
     try:
         return command()
     except DeployError as error:
@@ -82,5 +93,5 @@ def run(command: Callable[[], int]) -> int:
         print(f"error: {error}", file=sys.stderr)
         return DeployError.exit_code
     except KeyboardInterrupt:
-        print("interrupted: the stack may still be changing", file=sys.stderr)
+        print(interrupted, file=sys.stderr)
         return 130

@@ -15,7 +15,7 @@ from tracking_templates.sources import FUNCTIONS_DIR
 
 from .aws import Aws, AwsTarget, add_aws_arguments
 from .bootstrap import DEFAULT_BOOTSTRAP_STACK, ensure_bootstrapped
-from .cli import parse_pairs, run, writable_dir, writable_file
+from .cli import STACK_INTERRUPTED, parse_pairs, run, writable_dir, writable_file
 from .console import Console
 from .deployer import Deployer, DeployRequest, DeployResult, Polling
 from .errors import DeployError, UsageError
@@ -238,7 +238,7 @@ def main(argv: list[str] | None = None, polling: Polling | None = None) -> int:
             write_outputs(result.outputs, console, args.outputs_file)
         return 0
 
-    return run(command)
+    return run(command, STACK_INTERRUPTED)
 
 
 if __name__ == "__main__":

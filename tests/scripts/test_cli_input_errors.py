@@ -162,3 +162,28 @@ def test_unusable_credential_configuration_is_a_usage_error(
                        polling=FAST)  # fmt: skip
     # THEN exit 2, as with no credentials at all, one line saying why
     _one_line_exit_2(code, capsys.readouterr().err, "no usable AWS credentials")
+
+
+def test_ctrl_c_outside_a_wait_claims_nothing_it_does_not_know(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN Ctrl-C while packaging, and while a deploy checks credentials (before any stack call)
+    from scripts.aws import Aws
+
+    def ctrl_c(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(package.Packager, "build_all", ctrl_c)
+    monkeypatch.setattr(Aws, "check_credentials", ctrl_c)
+    template = tmp_path / "t.json"
+    template.write_text(queue_template())
+    # WHEN each is interrupted
+    packaged = package.main(["--no-deps", "--output-dir", str(tmp_path / "build")])
+    package_err = capsys.readouterr().err
+    deployed = deploy.main(["--stack-name", "ok", "--template-file", str(template), "--endpoint-url", NOWHERE])
+    deploy_err = capsys.readouterr().err
+    # THEN exit 130 and one line each: packaging touches no stack; the deploy does not claim the
+    # stack is changing, only that an operation already started would carry on
+    assert (packaged, package_err.strip()) == (130, "interrupted")
+    assert deployed == 130 and len(deploy_err.strip().splitlines()) == 1
+    assert "may still be changing" not in deploy_err and "already started carries on" in deploy_err
