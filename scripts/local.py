@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-from tracking_templates.names import ENV_PATTERN, ENV_RE
+from tracking_templates.names import ENV_PATTERN, is_valid_env
 
 DEFAULT_ACCESS_KEY = "testing"
 DEFAULT_SECRET_KEY = "testing"
@@ -64,7 +64,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _env_name(value: str) -> str:
-    if not ENV_RE.match(value):
+    if not is_valid_env(value):
         raise argparse.ArgumentTypeError(f"invalid environment name {value!r}: must match {ENV_PATTERN}")
     return value
 

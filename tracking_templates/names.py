@@ -10,12 +10,12 @@ import re
 
 # An environment name: used in resource names, the stage name and SSM paths.
 ENV_PATTERN = r"^[a-z][a-z0-9-]{0,19}$"
-ENV_RE = re.compile(ENV_PATTERN)
+_ENV_RE = re.compile(ENV_PATTERN)  # use is_valid_env: match() alone admits "dev\n"
 
 
 def is_valid_env(name: object) -> bool:
     """Whether `name` is a valid environment name (whole string: `$` alone admits "dev\\n")."""
-    return isinstance(name, str) and ENV_RE.fullmatch(name) is not None
+    return isinstance(name, str) and _ENV_RE.fullmatch(name) is not None
 
 
 class Params:

@@ -20,6 +20,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
     "argv, text",
     [
         (["--env", "Prod!"], "invalid environment name"),
+        (["--env", "dev\n"], "invalid environment name"),
         (["--port", "70000"], "not in 0..65535"),
         (["--port", "http"], "invalid port"),
         (["--no-such-flag"], "unrecognized arguments"),
