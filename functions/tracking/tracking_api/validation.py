@@ -70,6 +70,10 @@ class StatusQuery:
     start_key: dict[str, Any] | None = None
 
 
+# The schema's patterns, said in words (fastjsonschema would say "must match pattern \\S").
+_PATTERN_MEANINGS = {"\\S": "must not be blank"}
+
+
 def load_schema() -> dict[str, Any]:
     """The request schema, as API Gateway's model also loads it."""
     return json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
@@ -100,6 +104,8 @@ def _describe(exc: Any, root_name: str) -> str:
     """fastjsonschema's message, with its `data.x.y` names turned into the client's field names."""
     name = getattr(exc, "name", "data") or "data"
     field = name[len("data.") :] if name.startswith("data.") else root_name
+    if getattr(exc, "rule", None) == "pattern" and exc.rule_definition in _PATTERN_MEANINGS:
+        return f"{field} {_PATTERN_MEANINGS[exc.rule_definition]}"
     message = str(getattr(exc, "message", exc))
     if message.startswith(name):
         message = field + message[len(name) :]

@@ -203,6 +203,8 @@ MALFORMED_BODIES = {
     "tracking_id missing": json.dumps({"status": "pending", "location": {"lat": 0, "lng": 0}}),
     "tracking_id empty": json.dumps({**VALID, "tracking_id": ""}),
     "tracking_id 101 chars": json.dumps({**VALID, "tracking_id": "x" * 101}),
+    # A blank id could never be read back: API Gateway refuses a blank required query parameter.
+    "tracking_id blank": json.dumps({**VALID, "tracking_id": " \t "}),
     "tracking_id number": json.dumps({**VALID, "tracking_id": 12}),
     "tracking_id lone surrogate": '{"tracking_id": "\\ud800", "status": "pending", "location": {"lat": 0, "lng": 0}}',
     "unknown status": json.dumps({**VALID, "status": "lost"}),
@@ -270,6 +272,7 @@ def test_base64_body_is_decoded(handler, lambda_context, stack):
         {"limit": "5"},
         {"tracking_id": ""},
         {"tracking_id": "x" * 101},
+        {"tracking_id": "   "},
         {"tracking_id": "A", "limit": "0"},
         {"tracking_id": "A", "limit": "101"},
         {"tracking_id": "A", "limit": "-1"},

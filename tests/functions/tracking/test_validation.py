@@ -45,6 +45,7 @@ def test_valid_update_is_parsed_with_decimals():
         ({**VALID, "location": {"lat": 0, "lng": 180.5}}, "location.lng must be smaller than or equal to 180"),
         ({**VALID, "location": {"lat": False, "lng": 0}}, "location.lat must be number"),
         ({**VALID, "tracking_id": ""}, "tracking_id must be longer than or equal to 1 characters"),
+        ({**VALID, "tracking_id": " \t\u2028"}, "tracking_id must not be blank"),
         ({**VALID, "status": "lost"}, "status must be one of"),
         ({**VALID, "metadata": []}, "metadata must be object"),
         ({**VALID, "metadata": {"": 1}}, "body.metadata must not have an empty key"),
@@ -121,3 +122,5 @@ def test_status_query():
         validation.parse_status_query(None)
     with pytest.raises(InvalidRequest, match="tracking_id must be shorter than or equal to 100"):
         validation.parse_status_query({"tracking_id": "x" * 101})
+    with pytest.raises(InvalidRequest, match="tracking_id must not be blank"):
+        validation.parse_status_query({"tracking_id": "  "})
