@@ -13,18 +13,19 @@ from scripts.package import Packager
 
 from .test_package_zip import make_function
 
-# Tiny wheels: a pure one, a compiled one (wrapt, which powertools' tracer needs), and one the
-# Lambda runtime already provides (six), which must be left out.
-REQUIREMENTS = "fastjsonschema==2.21.1\nwrapt==2.0.1\nsix==1.17.0\n"
+# A lock (uv pip compile --generate-hashes) of tiny wheels: a pure one, a compiled one (wrapt,
+# which powertools' tracer needs), and one the Lambda runtime already provides (six), which
+# must be left out.
+LOCK = (Path(__file__).parent / "fixtures" / "bundle-lock.txt").read_text(encoding="utf-8")
 
 
 @pytest.mark.slow
 def test_dependencies_are_bundled_for_lambda_arm64_and_cached(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # GIVEN a function with a requirements file
+    # GIVEN a function with a lock
     root = make_function(tmp_path / "src")
-    (root / "svc" / "requirements.txt").write_text(REQUIREMENTS)
+    (root / "svc" / deps.LOCK_FILE).write_text(LOCK)
     packager = Packager(root, tmp_path / "build")
     # WHEN packaging it
     first = packager.build("svc").archive
