@@ -30,8 +30,11 @@ BYTECODE_FORMAT = 1
 COMPILER = """
 import json, py_compile, sys
 for source, target, name in json.load(sys.stdin):
-    py_compile.compile(source, cfile=target, dfile=name, doraise=True, optimize=0,
-                       invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+    try:
+        py_compile.compile(source, cfile=target, dfile=name, doraise=True, optimize=0,
+                           invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+    except py_compile.PyCompileError as error:
+        sys.exit(f"{name}: {error.exc_type_name}: {error.exc_value}")
 """
 
 

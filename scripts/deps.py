@@ -99,13 +99,19 @@ def dependency_dir(requirements: Path, cache_root: Path, name: str) -> Path | No
         pip_install_args(requirements, staging), capture_output=True, text=True, check=False
     )
     if result.returncode != 0:
-        detail = (result.stderr.strip().splitlines() or ["(no output)"])[-1]
-        raise DeployError(f"pip could not install {requirements}: {detail}")
+        raise DeployError(f"pip could not install {requirements}: {pip_error(result.stderr)}")
     prune_runtime_provided(staging)
     (staging / COMPLETE_MARKER).write_text("", encoding="utf-8")
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
     return target
+
+
+def pip_error(stderr: str) -> str:
+    """The gist of pip's failure: its first ERROR line's first sentence, else its last line."""
+    lines = stderr.strip().splitlines() or ["(no output)"]
+    errors = [line.removeprefix("ERROR: ") for line in lines if line.startswith("ERROR: ")]
+    return errors[0].split(". ", 1)[0] if errors else lines[-1]
 
 
 def _has_requirements(requirements: Path) -> bool:

@@ -38,7 +38,7 @@ DEV_PYTHON = "3.11"
 UV_PLATFORMS = {"arm64": "aarch64-manylinux2014", "x86_64": "x86_64-manylinux2014"}
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s\\;]+)")
 _HASH = re.compile(r"--hash=sha256:([0-9a-f]{64})\b")
-_VIA = re.compile(r"^\s*#\s+(?:via\s+)?(.*)$")
+_VIA = re.compile(r"^\s*#\s+(?:via\b\s*)?(.*)$")
 
 
 def uv_command(*args: str) -> list[str]:

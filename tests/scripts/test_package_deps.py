@@ -53,6 +53,21 @@ def test_pip_command_targets_the_lambda_platform(tmp_path: Path) -> None:
     assert "--platform manylinux2014_aarch64" in joined
     assert "--python-version 3.13" in joined and "--implementation cp" in joined
     assert "--only-binary=:all:" in args
+    # AND installs exactly the lock (no resolving of its own), every file checked against its hash
+    assert "--no-deps" in args and "--require-hashes" in args
+    assert args[-2:] == ["--requirement", str(tmp_path / "requirements.txt")]
+
+
+@pytest.mark.slow
+def test_a_wheel_that_does_not_match_its_locked_hash_is_refused(tmp_path: Path) -> None:
+    # GIVEN a lock whose fastjsonschema hashes are not those of the published wheel
+    lock = tmp_path / "requirements.txt"
+    lock.write_text(f"fastjsonschema==2.21.1 \\\n    --hash=sha256:{'0' * 64}\n")
+    # WHEN bundling THEN pip refuses it, the error says so, and nothing is cached
+    with pytest.raises(deps.DeployError, match=r"^pip could not install .*requirements\.txt: "
+                       r"THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE$"):
+        deps.dependency_dir(lock, tmp_path / "cache", "svc")
+    assert not list((tmp_path / "cache").glob(f"*/{deps.COMPLETE_MARKER}"))
 
 
 def test_no_requirements_means_nothing_to_bundle(tmp_path: Path) -> None:
