@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import stat
 import subprocess
 import zipfile
@@ -17,7 +16,7 @@ from scripts.package import Packager
 from scripts.zipbuild import iter_files
 
 from .runtime_python import runtime_python
-from .test_package_zip import SOURCES, make_function
+from .test_package_zip import SOURCES, make_function, make_other_checkout
 
 # CPython 3.13's magic number (3571, Lib/importlib/_bootstrap_external.py), as in its .pyc files.
 MAGIC_313 = (3571).to_bytes(2, "little") + b"\r\n"
@@ -91,13 +90,7 @@ def test_checkouts_with_different_times_give_byte_identical_zips_with_bytecode(t
     # permissions and stale bytecode in the second
     python = runtime_python()
     first = make_function(tmp_path / "a")
-    second = make_function(tmp_path / "b", order=list(reversed(SOURCES)))
-    for index, path in enumerate(sorted((second / "svc").rglob("*"))):
-        if path.is_file():
-            os.utime(path, (1_000_000_000 + index, 1_700_000_000 + index * 977))
-            path.chmod(0o755 if index % 2 else 0o600)
-    (second / "svc" / "app" / "__pycache__").mkdir()
-    (second / "svc" / "app" / "__pycache__" / "core.cpython-313.pyc").write_bytes(b"\x00stale")
+    second = make_other_checkout(tmp_path / "b")
     # WHEN each is packaged with bytecode, each with its own caches (compiled twice)
     zip_a = Packager(first, tmp_path / "out-a", bundle_deps=False, interpreter=python).build("svc").archive
     zip_b = Packager(second, tmp_path / "out-b", bundle_deps=False, interpreter=python).build("svc").archive

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -33,8 +34,20 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _body(s3: object, key: str) -> bytes:
-    return s3.get_object(Bucket="artifacts", Key=key)["Body"].read()  # type: ignore[attr-defined]
+def _planted(endpoint: str, build: Path, prefix: str, *planted: str) -> tuple[Any, dict[str, Path], dict[str, str]]:
+    """A bucket "artifacts" where the content keys (under PREFIX) of the functions named in
+    PLANTED hold other bytes (with no checksum recorded); the S3 client, the zips, the keys."""
+    s3 = client(endpoint, "s3")
+    s3.create_bucket(Bucket="artifacts")
+    zips = _built(build)
+    keys = {name: f"{prefix}/{_sha(path)}.zip" for name, path in zips.items()}
+    for name in planted:
+        s3.put_object(Bucket="artifacts", Key=keys[name], Body=PLANTED)
+    return s3, zips, keys
+
+
+def _body(s3: Any, key: str) -> bytes:
+    return s3.get_object(Bucket="artifacts", Key=key)["Body"].read()
 
 
 def test_package_replaces_an_object_planted_at_the_content_key_and_says_so(
@@ -42,11 +55,7 @@ def test_package_replaces_an_object_planted_at_the_content_key_and_says_so(
 ) -> None:
     # GIVEN a bucket where someone computed the zips' keys and put other bytes there first:
     # one without a SHA-256 checksum, one with the checksum of its own (other) bytes
-    s3 = client(moto_endpoint, "s3")
-    s3.create_bucket(Bucket="artifacts")
-    zips = _built(tmp_path / "build")
-    keys = {name: f"code/{_sha(path)}.zip" for name, path in zips.items()}
-    s3.put_object(Bucket="artifacts", Key=keys["tracking"], Body=PLANTED)
+    s3, zips, keys = _planted(moto_endpoint, tmp_path / "build", "code", "tracking")
     s3.put_object(Bucket="artifacts", Key=keys["notifier"], Body=PLANTED, ChecksumAlgorithm="SHA256")
     args = ["--output-dir", str(tmp_path / "build"), "--no-deps", "--bucket", "artifacts", "--prefix", "code",
             "--endpoint-url", moto_endpoint]  # fmt: skip
@@ -83,11 +92,8 @@ def test_deploy_never_reports_a_planted_zip_unchanged_and_the_function_runs_the_
     moto_endpoint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # GIVEN the API zip's content key already holding other bytes
-    s3 = client(moto_endpoint, "s3")
-    s3.create_bucket(Bucket="artifacts")
-    zips = _built(tmp_path / "build")
-    planted_key = f"tracking-dev/{_sha(zips['tracking'])}.zip"
-    s3.put_object(Bucket="artifacts", Key=planted_key, Body=PLANTED)
+    _, zips, keys = _planted(moto_endpoint, tmp_path / "build", "tracking-dev", "tracking")
+    planted_key = keys["tracking"]
     argv = ["--stack-name", "tracking-dev", "--bucket", "artifacts", "--no-deps", "--region", "us-east-1",
             "--endpoint-url", moto_endpoint, "--output-dir", str(tmp_path / "build")]  # fmt: skip
     # WHEN deploying
@@ -95,7 +101,7 @@ def test_deploy_never_reports_a_planted_zip_unchanged_and_the_function_runs_the_
     out, err = capsys.readouterr()
     # THEN the planted object was replaced, said so, and never called unchanged
     assert f"tracking: s3://artifacts/{planted_key} (replaced: the object found at this key was not this build)" in out
-    assert f"notifier: s3://artifacts/tracking-dev/{_sha(zips['notifier'])}.zip (uploaded)" in out
+    assert f"notifier: s3://artifacts/{keys['notifier']} (uploaded)" in out
     assert "(unchanged)" not in out
     assert f"warning: s3://artifacts/{planted_key} held an object that is not this build" in err
     # AND the function's code is the built zip (Lambda's CodeSha256), not the planted bytes
@@ -113,11 +119,7 @@ def test_a_plan_with_no_upload_names_the_keys_and_writes_nothing(
     moto_endpoint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # GIVEN a bucket where the API zip's key holds other bytes and the notifier's is free
-    s3 = client(moto_endpoint, "s3")
-    s3.create_bucket(Bucket="artifacts")
-    zips = _built(tmp_path / "build")
-    keys = {name: f"plan/{_sha(path)}.zip" for name, path in zips.items()}
-    s3.put_object(Bucket="artifacts", Key=keys["tracking"], Body=PLANTED)
+    s3, _, keys = _planted(moto_endpoint, tmp_path / "build", "plan", "tracking")
     session = boto3.Session(region_name="us-east-1")
     counter = ApiCallCounter(session)
     options = DeployOptions(stack_name="plan", bucket="artifacts", bundle_deps=False, execute=False, upload=False,
