@@ -99,14 +99,19 @@ def _provision(endpoint: str | None) -> dict[str, str]:
     return dict(provision(endpoint).function_env)
 
 
-def _run(code: str, env: dict[str, str]) -> tuple[float, float]:
-    """(wall, CPU) seconds of a fresh `python -c code` process."""
+def run_process(python: str, code: str, env: dict[str, str], cwd: Path = REPO_ROOT) -> tuple[float, float]:
+    """(wall, CPU) seconds of a fresh `PYTHON -c code` process in CWD."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], env=env, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, check=True)
+    subprocess.run([python, "-c", code], env=env, cwd=cwd, stdout=subprocess.DEVNULL, check=True)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def _run(code: str, env: dict[str, str]) -> tuple[float, float]:
+    """(wall, CPU) seconds of a fresh `python -c code` process (this interpreter)."""
+    return run_process(sys.executable, code, env)
 
 
 # Lambda keeps the process after the first response: this ends both arms right there, so the

@@ -7,6 +7,8 @@
   for the Lambda platform and Python (`tracking_templates.names`), every distribution pinned with
   its sha256 hashes, minus what the runtime provides (boto3 and its dependencies). The packager
   installs exactly it, hash-checked.
+- `tests/functions/runtime-sdk.txt`: the boto3 the Lambda runtime provides, hashed, which the
+  cold-start benchmark and the old-botocore check install in a CPython 3.13 venv.
 - `constraints.txt`: the dev/test install (setup.cfg with the `dev` extra) pinned exactly, for
   every Python the project supports; the README's Quick start and `.ci/run` install with
   `-c constraints.txt`, so only a commit changes what CI installs.
@@ -32,6 +34,8 @@ from .deps import LOCK_FILE, REQUIREMENTS_IN, RUNTIME_PROVIDED
 from .interpreter import runtime_version
 
 CONSTRAINTS_FILE = REPO_ROOT / "constraints.txt"
+# The SDK the Lambda runtime provides, which the benchmark and the old-botocore check run with.
+RUNTIME_SDK_IN = REPO_ROOT / "tests" / "functions" / "runtime-sdk.in"
 # The oldest Python setup.cfg supports: a universal resolution from it holds for every later one.
 DEV_PYTHON = "3.11"
 # uv's name for the Lambda platform of each architecture (glibc 2.17, as pip's manylinux2014).
@@ -64,6 +68,14 @@ def constraints_args(upgrade: bool = False) -> list[str]:
     return uv_command(
         "pip", "compile", "setup.cfg", "--extra", "dev", "--output-file", CONSTRAINTS_FILE.name, "--quiet",
         "--universal", "--python-version", DEV_PYTHON, *(["--upgrade"] if upgrade else []),
+    )  # fmt: skip
+
+
+def runtime_sdk_args(upgrade: bool = False) -> list[str]:
+    """`uv pip compile` of the runtime's SDK pins into runtime-sdk.txt, hashed, for CPython 3.13."""
+    return uv_command(
+        "pip", "compile", RUNTIME_SDK_IN.name, "--output-file", RUNTIME_SDK_IN.with_suffix(".txt").name,
+        "--quiet", "--python-version", runtime_version(), "--generate-hashes", *(["--upgrade"] if upgrade else []),
     )  # fmt: skip
 
 
@@ -172,6 +184,7 @@ def relock(upgrade: bool) -> int:
     """Resolve every lock again with uv (network: the package index)."""
     jobs = [(folder, function_lock_args(folder, upgrade)) for folder in function_dirs()]
     jobs.append((REPO_ROOT, constraints_args(upgrade)))
+    jobs.append((RUNTIME_SDK_IN.parent, runtime_sdk_args(upgrade)))
     for folder, command in jobs:
         print(f"+ (cd {folder.relative_to(REPO_ROOT)} && uv {' '.join(command[3:])})", flush=True)
         if subprocess.run(command, cwd=folder, check=False).returncode != 0:
