@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import statistics
 import sys
@@ -27,7 +26,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from bench_handler import COLD_BOTO3, EVENT_FILE, FAKE_CREDENTIALS, LAMBDA_ENV, REPO_ROOT, UNTIL_RESPONSE, run_process
+from bench_handler import COLD_BOTO3, EVENT_FILE, FAKE_CREDENTIALS, LAMBDA_ENV, REPO_ROOT, UNTIL_RESPONSE, moto_server, run_process
 
 sys.path.insert(0, str(REPO_ROOT))
 
@@ -115,42 +114,37 @@ def provision(endpoint: str) -> dict[str, dict[str, str]]:
     return {"tracking": tracking_env, "notifier": notifier_env}
 
 
+def arms(roots: dict[tuple[str, bool], Path], endpoint: str) -> dict[str, tuple[str, str, dict[str, str], Path]]:
+    """name -> (A code, B code, environment, task root) for every zip, whole process or until the response."""
+    envs = provision(endpoint)
+    base = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    found = {}
+    for (function, bytecode), root in sorted(roots.items()):
+        env = {**base, **FAKE_CREDENTIALS, **envs[function], **LAMBDA_ENV, "AWS_ENDPOINT_URL": endpoint,
+               "LAMBDA_TASK_ROOT": str(root), "AWS_LAMBDA_FUNCTION_NAME": f"{function}-bench"}  # fmt: skip
+        a_code, b_code = (COLD_TRACKING, COLD_BOTO3) if function == "tracking" else (COLD_NOTIFIER, COLD_PUBLISH)
+        for label, tail in (("process", ""), ("until response", UNTIL_RESPONSE)):
+            found[f"{function}, {'with' if bytecode else 'without'} bytecode [{label}]"] = (a_code + tail, b_code + tail, env, root)
+    return found
+
+
 def measure(pairs: int, python: str | None) -> dict[str, dict[str, float]]:
     """Both functions, with and without bytecode, whole process or until the response: A vs B."""
-    import requests
-    from moto.server import ThreadedMotoServer
-
     runtime = str(runtime_sdk_python(find_interpreter(python)))
     with tempfile.TemporaryDirectory() as tmp:
         zips = build_zips(python, REPO_ROOT / "build" / "bench-artifact")
         roots = {key: unpack_read_only(path, Path(tmp) / f"{key[0]}-{key[1]}") for key, path in zips.items()}
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        server.start()
         try:
-            host, port = server.get_host_and_port()
-            endpoint = f"http://{host}:{port}"
-            requests.post(f"{endpoint}/moto-api/reset", timeout=10)
-            os.environ.update(FAKE_CREDENTIALS)
-            envs = provision(endpoint)
-            base = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-            arms = {}
-            for (function, bytecode), root in sorted(roots.items()):
-                env = {**base, **FAKE_CREDENTIALS, **envs[function], **LAMBDA_ENV, "AWS_ENDPOINT_URL": endpoint,
-                       "LAMBDA_TASK_ROOT": str(root), "AWS_LAMBDA_FUNCTION_NAME": f"{function}-bench"}  # fmt: skip
-                a_code, b_code = (COLD_TRACKING, COLD_BOTO3) if function == "tracking" else (COLD_NOTIFIER, COLD_PUBLISH)
-                for label, tail in (("process", ""), ("until response", UNTIL_RESPONSE)):
-                    name = f"{function}, {'with' if bytecode else 'without'} bytecode [{label}]"
-                    arms[name] = (a_code + tail, b_code + tail, env, root)
-            for a_code, b_code, env, root in arms.values():  # warm the file cache
-                run_process(runtime, a_code, env, root), run_process(runtime, b_code, env, root)
-            samples: dict[str, tuple[list, list]] = {name: ([], []) for name in arms}
-            for _ in range(pairs):
-                for name, (a_code, b_code, env, root) in arms.items():
-                    samples[name][0].append(run_process(runtime, a_code, env, root))
-                    samples[name][1].append(run_process(runtime, b_code, env, root))
+            with moto_server() as endpoint:
+                runs = arms(roots, endpoint)
+                for a_code, b_code, env, root in runs.values():  # warm the file cache
+                    run_process(runtime, a_code, env, root), run_process(runtime, b_code, env, root)
+                samples: dict[str, tuple[list, list]] = {name: ([], []) for name in runs}
+                for _ in range(pairs):
+                    for name, (a_code, b_code, env, root) in runs.items():
+                        samples[name][0].append(run_process(runtime, a_code, env, root))
+                        samples[name][1].append(run_process(runtime, b_code, env, root))
         finally:
-            server.stop()
             for root in roots.values():
                 make_writable(root)
     figures = {}
