@@ -66,8 +66,10 @@ def candidates(version: str, search_path: str | None = None) -> Iterator[str]:
     is not selected, while a real interpreter may come later.
     """
     seen: set[str] = set()
-    for folder in (search_path if search_path is not None else os.environ.get("PATH", "")).split(os.pathsep):
-        candidate = Path(folder or ".", f"python{version}")
+    folders = (search_path if search_path is not None else os.environ.get("PATH", "")).split(os.pathsep)
+    # An empty entry would mean the current folder: never run an interpreter found there.
+    for folder in filter(None, folders):
+        candidate = Path(folder, f"python{version}")
         if candidate.is_file() and os.access(candidate, os.X_OK) and str(candidate) not in seen:
             seen.add(str(candidate))
             yield str(candidate)

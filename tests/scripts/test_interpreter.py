@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -114,3 +115,31 @@ def test_an_explicit_python_must_be_the_runtime_version(tmp_path: Path) -> None:
         find_interpreter(str(tmp_path / "absent"))
     # AND an explicit one wins over PATH
     assert find_interpreter(str(good), search_path="") == Interpreter(str(good), "3.13", b"\xf3\r\r\n")
+
+
+def test_candidates_default_to_the_path_variable_and_never_come_from_the_current_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN PATH = a folder with python3.13, then an empty entry (meaning the current folder,
+    # which has one too: whoever can write there must not choose the compiler)
+    on_path = fake_python(tmp_path / "bin", "python3.13", "x")
+    fake_python(tmp_path / "here", "python3.13", "x")
+    monkeypatch.chdir(tmp_path / "here")
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}")
+    # WHEN listed without a search path THEN the one on $PATH, not the current folder's
+    assert list(candidates("3.13")) == [str(on_path)]
+    # AND with no PATH at all, none
+    monkeypatch.delenv("PATH")
+    assert list(candidates("3.13")) == []
+
+
+def test_an_interpreter_that_hangs_is_given_up_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN a candidate that never answers (a wedged shim), and a short probe timeout
+    hanging = tmp_path / "python3.13"
+    hanging.write_text("#!/bin/sh\nexec sleep 30\n")
+    hanging.chmod(0o755)
+    monkeypatch.setattr(interpreter, "PROBE_TIMEOUT_S", 0.5)
+    # WHEN probed THEN it is not an interpreter, well before it would have finished
+    started = time.monotonic()
+    assert probe(str(hanging)) is None
+    assert time.monotonic() - started < 10
