@@ -39,7 +39,7 @@ def object_key(prefix: str, sha256: str, suffix: str = ".zip") -> str:
 
 def sha256_checksum(body: bytes) -> str:
     """S3's form of a SHA-256 checksum: the digest in base64."""
-    return base64.b64encode(hashlib.sha256(body).digest()).decode("ascii")
+    return base64.b64encode(hashlib.sha256(body).digest()).decode()
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ def stored_object(s3: Any, bucket: str, key: str) -> Stored:
     try:
         head = s3.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in NOT_FOUND_CODES:
+        if error.response["Error"].get("Code") in NOT_FOUND_CODES:
             return Stored(exists=False)
         raise
     return Stored(exists=True, checksum=head.get("ChecksumSHA256"))
@@ -70,7 +70,7 @@ def check_object(s3: Any, bucket: str, key: str, body: bytes) -> str:
 
 
 def _stderr(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
+    print(line, file=sys.stderr)
 
 
 def upload_if_missing(
