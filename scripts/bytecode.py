@@ -41,7 +41,7 @@ for source, target, name in json.load(sys.stdin):
 def pyc_name(name: str, cache_tag: str) -> str:
     """'pkg/mod.py' -> 'pkg/__pycache__/mod.cpython-313.pyc' (where the import system looks)."""
     path = PurePosixPath(name)
-    return str(path.parent / "__pycache__" / f"{path.stem}.{cache_tag}.pyc").removeprefix("./")
+    return str(path.parent / "__pycache__" / f"{path.stem}.{cache_tag}.pyc")
 
 
 def sources(entries: dict[str, Path]) -> list[str]:
@@ -51,11 +51,9 @@ def sources(entries: dict[str, Path]) -> list[str]:
 
 def bytecode_key(entries: dict[str, Path], interpreter: Interpreter) -> str:
     """A hash of what the bytecode depends on: names and contents, interpreter magic, mode."""
-    digest = hashlib.sha256(f"{BYTECODE_FORMAT}/{MODE}/{interpreter.magic.hex()}".encode())
-    for name in sources(entries):
-        digest.update(name.encode("utf-8") + b"\0")
-        digest.update(hashlib.sha256(entries[name].read_bytes()).digest())
-    return digest.hexdigest()[:20]
+    files = [[name, hashlib.sha256(entries[name].read_bytes()).hexdigest()] for name in sources(entries)]
+    inputs = [BYTECODE_FORMAT, MODE, interpreter.magic.hex(), files]
+    return hashlib.sha256(json.dumps(inputs).encode()).hexdigest()
 
 
 def compile_entries(
@@ -72,18 +70,17 @@ def compile_entries(
     staging = target.with_name(f"{target.name}.{os.getpid()}.partial")
     shutil.rmtree(staging, ignore_errors=True)
     jobs = [[str(entries[name]), str(staging / pyc_name(name, interpreter.cache_tag)), name] for name in names]
-    # No PYTHON* settings of this shell, and a fixed hash seed: the order of frozenset
-    # constants (`x in {"a", "b"}`) follows string hashes, randomised per process otherwise.
-    env = {key: value for key, value in os.environ.items() if not key.startswith("PYTHON")}
+    # Isolated (-I): only the standard library, whatever this shell's PYTHON* settings, user
+    # site or current folder hold.
     result = subprocess.run(
-        [interpreter.path, "-c", COMPILER], input=json.dumps(jobs), capture_output=True, text=True,
-        env={**env, "PYTHONHASHSEED": "0"}, check=False,
-    )  # fmt: skip
+        [interpreter.path, "-I", "-c", COMPILER], input=json.dumps(jobs), capture_output=True, text=True, check=False
+    )
     if result.returncode != 0:
         shutil.rmtree(staging, ignore_errors=True)
         detail = (result.stderr.strip().splitlines() or ["(no output)"])[-1]
         raise DeployError(f"{interpreter.path} could not compile the bytecode: {detail}")
-    (staging / COMPLETE_MARKER).write_text("", encoding="utf-8")
+    (staging / COMPLETE_MARKER).touch()
+    # A folder left without its marker (an interrupted run) is replaced whole.
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
     return compiled

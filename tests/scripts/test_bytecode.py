@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import stat
 import subprocess
 import zipfile
@@ -10,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from scripts import bytecode, package
-from scripts.bytecode import compile_entries, header, pyc_name
+from scripts.bytecode import bytecode_key, compile_entries, header, pyc_name
 from scripts.errors import DeployError
+from scripts.interpreter import Interpreter
 from scripts.package import Packager
 from scripts.zipbuild import iter_files
 
@@ -73,16 +75,20 @@ def test_the_same_sources_compile_once_and_a_changed_one_compiles_again(
     assert second["app/__pycache__/core.cpython-313.pyc"].read_bytes() != first["app/__pycache__/core.cpython-313.pyc"].read_bytes()
 
 
-def test_a_source_that_does_not_compile_is_a_deploy_error_and_caches_nothing(tmp_path: Path) -> None:
+@pytest.mark.parametrize("broken", ["app/__init__.py", "handler.py"])  # compiled first / last
+def test_a_source_that_does_not_compile_is_a_deploy_error_and_caches_nothing(tmp_path: Path, broken: str) -> None:
     # GIVEN a syntax error
     python = runtime_python()
     root = make_function(tmp_path / "src") / "svc"
-    (root / "app" / "core.py").write_text("def run(event:\n")
+    (root / broken).write_text("def run(event:\n")
     # WHEN compiling THEN one error naming the interpreter and the file, no cache entry
-    with pytest.raises(DeployError, match=r"^/.*python3\.13 could not compile the bytecode: app/core\.py: SyntaxError: '\(' was never closed \(core\.py, line 1\)$"):
+    name = broken.rsplit("/", 1)[-1]
+    with pytest.raises(DeployError) as error:
         compile_entries(dict(iter_files(root)), python, tmp_path / "cache")
-    assert not list((tmp_path / "cache").glob(f"*/{bytecode.COMPLETE_MARKER}"))
-    assert not list((tmp_path / "cache").glob("*.partial"))
+    assert str(error.value) == (
+        f"{python.path} could not compile the bytecode: {broken}: SyntaxError: '(' was never closed ({name}, line 1)"
+    )
+    assert not (tmp_path / "cache").exists() or list((tmp_path / "cache").iterdir()) == []
 
 
 def test_checkouts_with_different_times_give_byte_identical_zips_with_bytecode(tmp_path: Path) -> None:
@@ -162,3 +168,78 @@ def test_no_bytecode_is_said_in_the_output(
     assert err == package.NO_BYTECODE_NOTE + "\n" and len(out.splitlines()) == 2
     with zipfile.ZipFile(tmp_path / "notifier.zip") as archive:
         assert not [n for n in archive.namelist() if n.endswith(".pyc")]
+
+
+def test_the_cache_key_follows_names_contents_and_the_interpreter_not_data_files(tmp_path: Path) -> None:
+    # GIVEN a function's files and two interpreters of different magic numbers
+    python = runtime_python()
+    other = Interpreter(python.path, python.version, b"\x00\x00\r\n")
+    root = make_function(tmp_path / "src") / "svc"
+    key = bytecode_key(dict(iter_files(root)), python)
+    # THEN the key is stable, and changes with the magic, a renamed source and a changed source
+    assert key == bytecode_key(dict(iter_files(root)), python) and len(key) == 64
+    assert bytecode_key(dict(iter_files(root)), other) != key
+    (root / "app" / "core.py").rename(root / "app" / "main.py")
+    renamed = bytecode_key(dict(iter_files(root)), python)
+    (root / "app" / "main.py").write_text("def run(event):\n    return 2\n")
+    assert len({key, renamed, bytecode_key(dict(iter_files(root)), python)}) == 3
+    # AND not with a file Python does not import
+    (root / "app" / "schema.json").write_text("{}")
+    assert bytecode_key(dict(iter_files(root)), python) not in (key, renamed)
+    changed = bytecode_key(dict(iter_files(root)), python)
+    (root / "app" / "schema.json").write_text('{"changed": true}')
+    assert bytecode_key(dict(iter_files(root)), python) == changed
+
+
+def test_compiling_ignores_this_shells_python_settings_and_current_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a PYTHONPATH and a current folder holding a `json` module that breaks any import of it
+    python = runtime_python()
+    for folder in (tmp_path / "shadow", tmp_path / "cwd"):
+        folder.mkdir()
+        (folder / "json.py").write_text("raise SystemExit('shadowed json imported')\n")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "shadow"))
+    monkeypatch.chdir(tmp_path / "cwd")
+    # WHEN compiling THEN the compiler used the standard library's json, and worked
+    compiled = compile_entries(dict(iter_files(make_function(tmp_path / "src") / "svc")), python, tmp_path / "cache")
+    assert len(compiled) == 3 and all(path.is_file() for path in compiled.values())
+
+
+def test_set_constants_compile_to_the_same_bytes_in_every_process(tmp_path: Path) -> None:
+    # GIVEN a source with a frozenset constant of strings (its order follows string hashes)
+    python = runtime_python()
+    source = tmp_path / "src" / "flags.py"
+    source.parent.mkdir()
+    source.write_text("def known(x):\n    return x in {'alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta'}\n")
+    # WHEN compiled by separate processes (separate caches, random hash seeds) THEN the bytes are
+    # the same (CPython 3.13's marshal writes a frozenset's items in a fixed order)
+    outputs = {compile_entries({"flags.py": source}, python, tmp_path / f"cache{i}")["__pycache__/flags.cpython-313.pyc"]
+               .read_bytes() for i in range(3)}  # fmt: skip
+    assert len(outputs) == 1
+
+
+def test_a_half_written_cache_folder_and_stale_staging_are_replaced(tmp_path: Path) -> None:
+    # GIVEN the target folder left without its marker, and a staging folder of this process
+    python = runtime_python()
+    entries = dict(iter_files(make_function(tmp_path / "src") / "svc"))
+    target = tmp_path / "cache" / bytecode_key(entries, python)
+    staging = target.with_name(f"{target.name}.{os.getpid()}.partial")
+    for folder in (target, staging):
+        (folder / "__pycache__").mkdir(parents=True)
+        (folder / "__pycache__" / "junk.cpython-313.pyc").write_bytes(b"junk")
+    # WHEN compiling THEN the target holds exactly the new bytecode and the marker
+    compiled = compile_entries(entries, python, tmp_path / "cache")
+    assert sorted(p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file()) == sorted(
+        [bytecode.COMPLETE_MARKER, *compiled]
+    )
+    assert not staging.exists()
+
+
+def test_a_compiler_that_fails_silently_is_reported_as_such(tmp_path: Path) -> None:
+    # GIVEN an "interpreter" that exits 1 and prints nothing
+    broken = Interpreter("/bin/false", "3.13", b"")
+    entries = dict(iter_files(make_function(tmp_path / "src") / "svc"))
+    # WHEN compiling THEN the error says there was no output
+    with pytest.raises(DeployError, match=r"^/bin/false could not compile the bytecode: \(no output\)$"):
+        compile_entries(entries, broken, tmp_path / "cache")
