@@ -42,7 +42,7 @@ DEV_PYTHON = "3.11"
 UV_PLATFORMS = {"arm64": "aarch64-manylinux2014", "x86_64": "x86_64-manylinux2014"}
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s\\;]+)")
 _HASH = re.compile(r"--hash=sha256:([0-9a-f]{64})\b")
-_VIA = re.compile(r"^\s*#\s+(?:via\b\s*)?(.*)$")
+_VIA = re.compile(r"^\s*#\s*(?:via\b)?")
 
 
 def uv_command(*args: str) -> list[str]:
@@ -50,10 +50,10 @@ def uv_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "uv", *args]
 
 
-def function_lock_args(function_dir: Path, upgrade: bool = False) -> list[str]:
+def function_lock_args(upgrade: bool = False) -> list[str]:
     """`uv pip compile` of a function's requirements.in into its lock, for the Lambda platform.
 
-    Run from FUNCTION_DIR with relative names: the lock's header records this command.
+    Run from the function's folder, with relative names: the lock's header records this command.
     """
     excluded = [arg for name in sorted(RUNTIME_PROVIDED) for arg in ("--no-emit-package", name.replace("_", "-"))]
     return uv_command(
@@ -103,15 +103,15 @@ def read_lock(text: str) -> tuple[str, dict[str, Locked]]:
         elif line.lstrip().startswith("--hash="):
             current.hashes.extend(_HASH.findall(line))
         elif line.lstrip().startswith("#"):
-            via = _VIA.match(line)
-            current.via.extend(v.strip() for v in (via.group(1) if via else "").split(",") if v.strip())
+            # "# via a, b" (one line) or "# via" then "#   a" per line.
+            current.via.extend(v.strip() for v in _VIA.sub("", line).split(",") if v.strip())
     return "\n".join(header), locked
 
 
 def top_level(text: str) -> Iterator[Requirement]:
     """The requirements of a requirements.in (comments and blank lines skipped)."""
     for line in text.splitlines():
-        line = line.split("#", 1)[0].strip()
+        line = line.partition("#")[0].strip()
         if line:
             yield Requirement(line)
 
@@ -133,7 +133,7 @@ def disagreements(requirements_in: str, lock: str) -> list[str]:
         pin = locked.get(canonicalize_name(requirement.name))
         if pin is None:
             problems.append(f"{requirement.name} is required but not locked")
-        elif not requirement.specifier.contains(pin.version, prereleases=True):
+        elif not requirement.specifier.contains(pin.version):
             problems.append(f"{requirement.name} is locked at {pin.version}, outside {requirement.specifier}")
     for name, pin in sorted(locked.items()):
         if name in provided:
@@ -141,7 +141,7 @@ def disagreements(requirements_in: str, lock: str) -> list[str]:
         if not pin.hashes:
             problems.append(f"{name}=={pin.version} has no sha256 hash")
         by_file = any(v.startswith("-r") for v in pin.via)
-        sources = {canonicalize_name(v) for v in pin.via if not v.startswith("-r")}
+        sources = {canonicalize_name(v) for v in pin.via}
         if by_file and name not in names:
             problems.append(f"{name} is locked as a top-level requirement that is no longer required")
         elif not by_file and not sources & (set(locked) | provided):
@@ -164,14 +164,18 @@ def function_dirs() -> list[Path]:
     return sorted(path.parent for path in FUNCTIONS_DIR.glob(f"*/{REQUIREMENTS_IN}"))
 
 
+def _text(path: Path) -> str:
+    """PATH's text, or "" if there is no such file."""
+    return path.read_text(encoding="utf-8") if path.is_file() else ""
+
+
 def check() -> int:
     """Offline: 0 if every lock agrees with its requirements.in and constraints.txt, else 1 with why."""
     failed = 0
     for folder in function_dirs():
         lock = folder / LOCK_FILE
-        text = lock.read_text(encoding="utf-8") if lock.is_file() else ""
-        problems = disagreements((folder / REQUIREMENTS_IN).read_text(encoding="utf-8"), text)
-        problems += version_skew(text, CONSTRAINTS_FILE.read_text(encoding="utf-8"))
+        text = _text(lock)
+        problems = disagreements(_text(folder / REQUIREMENTS_IN), text) + version_skew(text, _text(CONSTRAINTS_FILE))
         for problem in problems:
             print(f"{lock}: {problem}", file=sys.stderr)
             failed = 1
@@ -182,7 +186,7 @@ def check() -> int:
 
 def relock(upgrade: bool) -> int:
     """Resolve every lock again with uv (network: the package index)."""
-    jobs = [(folder, function_lock_args(folder, upgrade)) for folder in function_dirs()]
+    jobs = [(folder, function_lock_args(upgrade)) for folder in function_dirs()]
     jobs.append((REPO_ROOT, constraints_args(upgrade)))
     jobs.append((RUNTIME_SDK_IN.parent, runtime_sdk_args(upgrade)))
     for folder, command in jobs:

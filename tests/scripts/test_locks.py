@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -111,19 +114,116 @@ def test_check_command_reports_a_stale_lock_and_how_to_remake_it(
 def test_the_relock_commands_resolve_for_the_lambda_platform_and_every_dev_python() -> None:
     # GIVEN / WHEN the uv commands THEN the function lock is for CPython 3.13 on aarch64, hashed,
     # wheels only, without the runtime's own packages; constraints cover Python >= 3.11
-    args = lock.function_lock_args(FUNCTIONS_DIR / "tracking")
+    args = lock.function_lock_args()
     joined = " ".join(args[3:])
     assert joined.startswith("pip compile requirements.in --output-file requirements.txt")
     for flag in ("--python-version 3.13", "--python-platform aarch64-manylinux2014", "--only-binary :all:",
                  "--generate-hashes", "--no-emit-package python-dateutil", "--no-emit-package boto3"):  # fmt: skip
         assert flag in joined
     assert joined.count("--no-emit-package") == len(RUNTIME_PROVIDED) and "--upgrade" not in joined
-    assert "--upgrade" in lock.function_lock_args(FUNCTIONS_DIR / "tracking", upgrade=True)
+    assert args[:3] == [sys.executable, "-m", "uv"] and "--quiet" in args
+    assert lock.function_lock_args(upgrade=True) == [*args, "--upgrade"]
+    assert lock.constraints_args(upgrade=True) == [*lock.constraints_args(), "--upgrade"]
+    assert lock.runtime_sdk_args(upgrade=True) == [*lock.runtime_sdk_args(), "--upgrade"]
     dev = " ".join(lock.constraints_args()[3:])
     assert dev.startswith("pip compile setup.cfg --extra dev --output-file constraints.txt")
     assert "--universal --python-version 3.11" in dev
     # AND the committed files were made by exactly these commands (their headers say so)
-    tracking_header = read_lock((FUNCTIONS_DIR / "tracking" / LOCK_FILE).read_text())[0]
-    assert "uv " + " ".join(a for a in args[3:] if a != "--quiet") in tracking_header
-    constraints_header = read_lock(CONSTRAINTS_FILE.read_text())[0]
-    assert "uv " + " ".join(a for a in lock.constraints_args()[3:] if a != "--quiet") in constraints_header
+    for made, command in (
+        (FUNCTIONS_DIR / "tracking" / LOCK_FILE, args),
+        (FUNCTIONS_DIR / "notifier" / LOCK_FILE, args),
+        (CONSTRAINTS_FILE, lock.constraints_args()),
+        (lock.RUNTIME_SDK_IN.with_suffix(".txt"), lock.runtime_sdk_args()),
+    ):
+        assert "--quiet" in command
+        recorded = read_lock(made.read_text())[0].splitlines()[1]
+        assert recorded == "#    uv " + " ".join(a for a in command[3:] if a != "--quiet"), made
+    assert lock.runtime_sdk_args()[3:8] == ["pip", "compile", "runtime-sdk.in", "--output-file", "runtime-sdk.txt"]
+    assert "--python-version 3.13 --generate-hashes" in " ".join(lock.runtime_sdk_args())
+
+
+def test_help_names_the_command_and_its_two_flags(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        lock.main(["--help"])
+    assert done.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert text.startswith("usage: python -m scripts.lock [-h] [--check] [--upgrade] ")
+    assert lock.__doc__.splitlines()[0] in text
+    assert "--check verify the locks offline, resolve nothing" in text
+    assert "--upgrade allow newer versions than the current pins" in text
+
+
+class FakeUv:
+    """subprocess.run for scripts.lock: records (command, folder), fails the Nth call if asked."""
+
+    def __init__(self, fail_at: int | None = None) -> None:
+        self.calls: list[tuple[list[str], Path]] = []
+        self.fail_at = fail_at
+
+    def __call__(self, command: list[str], cwd: Path, check: bool) -> subprocess.CompletedProcess[str]:
+        assert check is False
+        self.calls.append((command, cwd))
+        os.write(1, b"(uv output)\n")  # as the real uv does: straight to the inherited stdout
+        return subprocess.CompletedProcess(command, 1 if len(self.calls) == self.fail_at else 0)
+
+
+@pytest.mark.parametrize("upgrade", [False, True])
+def test_relock_runs_uv_for_each_function_the_constraints_and_the_runtime_sdk_then_checks(
+    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str], upgrade: bool
+) -> None:
+    # GIVEN uv stubbed out (the real one resolves against the package index)
+    uv = FakeUv()
+    monkeypatch.setattr(lock.subprocess, "run", uv)
+    # WHEN relocking THEN each lock is made from its folder, then everything is checked (0)
+    assert lock.main(["--upgrade"] if upgrade else []) == 0
+    assert uv.calls == [
+        (lock.function_lock_args(upgrade), FUNCTIONS_DIR / "notifier"),
+        (lock.function_lock_args(upgrade), FUNCTIONS_DIR / "tracking"),
+        (lock.constraints_args(upgrade), lock.REPO_ROOT),
+        (lock.runtime_sdk_args(upgrade), lock.RUNTIME_SDK_IN.parent),
+    ]
+    # AND each command is echoed, before its output, as the uv command a person would type
+    out = capfd.readouterr().out.splitlines()
+    assert out[0] == "+ (cd functions/notifier && uv " + " ".join(uv.calls[0][0][3:]) + ")"
+    assert out[4] == "+ (cd . && uv " + " ".join(uv.calls[2][0][3:]) + ")"
+    assert out[1::2] == ["(uv output)"] * 4 and len(out) == 8
+
+
+def test_relock_stops_at_the_first_uv_failure_and_says_where(
+    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN uv failing on the second lock (the tracking function's)
+    uv = FakeUv(fail_at=2)
+    monkeypatch.setattr(lock.subprocess, "run", uv)
+    # WHEN relocking THEN exit 1 naming the folder, and nothing after it ran
+    assert lock.main([]) == 1
+    assert len(uv.calls) == 2
+    assert capfd.readouterr().err == f"error: uv could not resolve the lock in {FUNCTIONS_DIR / 'tracking'}\n"
+
+
+def test_check_reports_a_function_without_a_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a function with a requirements.in and no lock yet
+    folder = tmp_path / "functions" / "svc"
+    folder.mkdir(parents=True)
+    (folder / REQUIREMENTS_IN).write_text("app-lib==1.3.0\n")
+    monkeypatch.setattr(lock, "FUNCTIONS_DIR", tmp_path / "functions")
+    # WHEN checked THEN every way it is missing is named
+    assert lock.main(["--check"]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"{folder / LOCK_FILE}: not resolved with --python-version 3.13",
+        f"{folder / LOCK_FILE}: not resolved with --python-platform aarch64-manylinux2014",
+        f"{folder / LOCK_FILE}: app-lib is required but not locked",
+        "run: python -m scripts.lock",
+    ]
+
+
+def test_one_line_annotations_and_prereleases_are_understood() -> None:
+    # GIVEN pip-tools' one-line "via" style, and a prerelease pin inside a plain range
+    text = LOCK.replace("app-lib==1.2.0", "app-lib==1.3.0rc1").replace(
+        "    # via\n    #   app-lib\n    #   botocore", "    # via app-lib, botocore"
+    )
+    # WHEN read and checked THEN the origins are split, and the prerelease satisfies >=1.0,<2
+    assert read_lock(text)[1]["helper"].via == ["app-lib", "botocore"]
+    assert disagreements(REQUIREMENTS, text) == []
