@@ -40,6 +40,15 @@ LINGER_S = 5.0  # after an error answer: how long the rest of a refused request 
 class _StrictParser(HTTPRequestParser):
     """waitress's parser, also refusing what RFC 9112 allows a server to refuse as ambiguous."""
 
+    def received(self, data: bytes) -> int:
+        """Take in DATA; a request already refused (a 413 from its Content-Length) asks for no body."""
+        consumed = super().received(data)
+        if self.error is not None:
+            # waitress would answer "Expect: 100-continue" with 100 Continue, then read the body
+            # it has already refused before sending the error.
+            self.expect_continue = False
+        return consumed
+
     def parse_header(self, header_plus: bytes) -> None:
         """Parse the head; ParsingError (a 400) for framing that could be read two ways."""
         try:

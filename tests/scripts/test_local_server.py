@@ -155,11 +155,12 @@ def test_body_that_never_fully_arrives_is_never_processed(served) -> None:
     assert still_serving(server)
 
 
-def test_body_over_the_limit_is_413_before_a_byte_of_it_is_sent(served) -> None:
-    # GIVEN a POST announcing 11 MB (API Gateway REST takes 10 MB)
+@pytest.mark.parametrize("expect", [b"", b"Expect: 100-continue\r\n"], ids=["plain", "expect-100-continue"])
+def test_body_over_the_limit_is_413_before_a_byte_of_it_is_sent(served, expect: bytes) -> None:
+    # GIVEN a POST announcing 11 MB (API Gateway REST takes 10 MB), asking first whether to send it or not
     server, gateway = served
     with socket.create_connection(server.server_address, timeout=5) as conn:
-        conn.sendall(b"POST /dev/track HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % (11 * 1024 * 1024))
+        conn.sendall(b"POST /dev/track HTTP/1.1\r\nHost: x\r\n%sContent-Length: %d\r\n\r\n" % (expect, 11 * 1024 * 1024))
         # WHEN only the head has been sent  # THEN the answer is already there: 413, API Gateway's JSON
         received = b""
         while b"}" not in received and (chunk := conn.recv(65536)):
