@@ -228,8 +228,9 @@ class LocalApiServer:
 
         Returns how many received requests were left unanswered.
         """
-        if self._thread is None:
+        if self._thread is None:  # never served: close the socket and the idle worker threads
             self._server.close()
+            self._server.task_dispatcher.shutdown(timeout=1)
             return 0
         self._in_loop(lambda: wasyncore.dispatcher.close(self._server))  # the listening socket only
         deadline = time.monotonic() + grace
