@@ -238,6 +238,17 @@ def test_content_length_with_chunked_is_one_400_and_nothing_is_smuggled(served) 
     assert gateway.requests == []
 
 
+def test_transfer_encoding_in_http_1_0_is_a_400(served) -> None:
+    # GIVEN an HTTP/1.0 request with chunked coding (1.0 has none: the length would be read two ways)
+    server, gateway = served
+    raw = (b"POST /dev/track HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n"
+           b"0\r\n\r\n")
+    # WHEN sent  # THEN refused with the reason, nothing reached the gateway
+    status, body = status_and_json(exchange(server, raw))
+    assert (status, body) == (b"HTTP/1.0 400 Bad Request", {"message": "Bad Request: Transfer-Encoding in an HTTP/1.0 request"})
+    assert gateway.requests == []
+
+
 @pytest.mark.parametrize(
     "request_line",
     [b"GARBAGE", b"GET /dev/status HTTP/9.9", b"GET /dev/status HTTP/1.1 trailing", b"get /dev/status HTTP/1.1",
