@@ -227,3 +227,24 @@ def test_one_line_annotations_and_prereleases_are_understood() -> None:
     # WHEN read and checked THEN the origins are split, and the prerelease satisfies >=1.0,<2
     assert read_lock(text)[1]["helper"].via == ["app-lib", "botocore"]
     assert disagreements(REQUIREMENTS, text) == []
+
+
+def test_constraints_pin_every_dependency_setup_cfg_declares_within_its_range() -> None:
+    # GIVEN setup.cfg's install_requires and extras, and the committed constraints
+    import configparser
+
+    from packaging.requirements import Requirement
+
+    config = configparser.ConfigParser()
+    config.read(lock.REPO_ROOT / "setup.cfg", encoding="utf-8")
+    declared = [
+        line for section in (config["options"]["install_requires"], *config["options.extras_require"].values())
+        for line in section.splitlines() if line.strip() and not line.strip().startswith(("#", "%("))
+    ]  # fmt: skip
+    pinned = read_lock(CONSTRAINTS_FILE.read_text(encoding="utf-8"))[1]
+    # THEN each is pinned, at a version its range allows (else: python -m scripts.lock)
+    assert len(declared) >= 10
+    for requirement in map(Requirement, declared):
+        pin = pinned.get(requirement.name.lower())
+        assert pin is not None, f"{requirement.name} is not in constraints.txt: run python -m scripts.lock"
+        assert requirement.specifier.contains(pin.version), (requirement, pin.version)
