@@ -111,7 +111,7 @@ def pip_error(stderr: str) -> str:
     """The gist of pip's failure: its first ERROR line's first sentence, else its last line."""
     lines = stderr.strip().splitlines() or ["(no output)"]
     errors = [line.removeprefix("ERROR: ") for line in lines if line.startswith("ERROR: ")]
-    return errors[0].split(". ", 1)[0] if errors else lines[-1]
+    return errors[0].split(". ", 1)[0] if errors else lines[-1].strip()
 
 
 def _has_requirements(requirements: Path) -> bool:

@@ -91,3 +91,38 @@ def test_a_pip_failure_is_a_clear_deploy_error(tmp_path: Path, monkeypatch: pyte
     with pytest.raises(deps.DeployError, match="No matching distribution"):
         deps.dependency_dir(requirements, tmp_path / "cache", "svc")
     assert not list((tmp_path / "cache").glob(f"*/{deps.COMPLETE_MARKER}"))
+
+
+@pytest.mark.parametrize(
+    ("stderr", "gist"),
+    [
+        ("WARNING: ignored\nERROR: THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE. If you "
+         "have updated...\n    fastjsonschema==2.21.1 from https://x\n        Got        c9e5\n",
+         "THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE"),
+        ("ERROR: No matching distribution found for no-such-package==0.0.0\nERROR: later\n",
+         "No matching distribution found for no-such-package==0.0.0"),
+        ("something went wrong\n  last line here  \n", "last line here"),
+        ("  \n", "(no output)"),
+    ],
+)
+def test_pips_failure_is_reduced_to_its_first_error_sentence(stderr: str, gist: str) -> None:
+    assert deps.pip_error(stderr) == gist
+
+
+def test_the_bundle_cache_key_covers_the_lock_the_runtime_and_the_bundle_format(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a lock and its key
+    lock = tmp_path / "requirements.txt"
+    lock.write_text(LOCK)
+    key = deps.cache_key(lock)
+    assert key == deps.cache_key(lock) and len(key) == 16
+    # WHEN the runtime, the architecture, the bundle format or the lock change THEN so does the key
+    keys = {key}
+    for name, value in (("LAMBDA_RUNTIME", "python3.14"), ("LAMBDA_ARCHITECTURE", "x86_64"), ("BUNDLE_FORMAT", 99)):
+        with monkeypatch.context() as patch:
+            patch.setattr(deps, name, value)
+            keys.add(deps.cache_key(lock))
+    lock.write_text(LOCK.replace("2.21.1", "2.21.2"))
+    keys.add(deps.cache_key(lock))
+    assert len(keys) == 5
