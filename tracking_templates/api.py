@@ -79,6 +79,18 @@ class Api:
     account_logging: tuple[AWSObject, ...]
 
 
+class ObjectSchemaModel(Model):
+    """An `AWS::ApiGateway::Model` whose Schema stays a JSON object.
+
+    CloudFormation takes the schema as an object or a string; troposphere's Model.validate()
+    turns an object into a string, which CDK's `CfnInclude` (its L1 model types Schema as an
+    object) refuses. The schema is an object read from the handler's schema file, so valid JSON.
+    """
+
+    def validate(self) -> None:
+        """Nothing to check beyond the property types (troposphere's would stringify Schema)."""
+
+
 def definition_hash(*objects: AWSObject) -> str:
     """A short, stable hash of these resources' definitions (ids, types and properties).
 
@@ -128,7 +140,7 @@ def api(settings: Settings, inputs: Inputs, enc: Encryption, funcs: Compute, log
     root = GetAtt(rest_api, "RootResourceId")
     track = Resource("TrackResource", RestApiId=Ref(rest_api), ParentId=root, PathPart="track")
     status = Resource("StatusResource", RestApiId=Ref(rest_api), ParentId=root, PathPart="status")
-    model = Model(
+    model = ObjectSchemaModel(
         Resources.REQUEST_MODEL,
         RestApiId=Ref(rest_api),
         Name=REQUEST_MODEL_NAME,
