@@ -8,20 +8,33 @@ import math
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tracking_templates.cli import DEFAULT_ENV
 from tracking_templates.names import ENV_PATTERN, FUNCTION_CODE_KEY_PARAMS, Params, is_valid_env
 from tracking_templates.sources import FUNCTIONS_DIR
 
-from .aws import Aws, AwsTarget, add_aws_arguments
+from .aws import Aws, AwsTarget, add_aws_arguments, cli_options
 from .bootstrap import DEFAULT_BOOTSTRAP_STACK, ensure_bootstrapped
-from .cli import STACK_INTERRUPTED, parse_pairs, run, writable_dir, writable_file
+from .cli import (
+    STACK_INTERRUPTED,
+    OneLineParser,
+    non_empty,
+    non_empty_path,
+    parse_pairs,
+    run,
+    writable_dir,
+    writable_file,
+)
 from .console import Console
 from .deployer import Deployer, DeployRequest, DeployResult, Polling
 from .errors import DeployError, UsageError
 from .package import DEFAULT_OUTPUT_DIR, Packager, upload
 from .stack_names import validate_stack_name, validate_stack_tags
 from .stack_template import StackTemplate
+
+if TYPE_CHECKING:
+    from tracking_templates.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -98,7 +111,7 @@ def deploy_stack(options: DeployOptions, aws: Aws, console: Console | None = Non
         writable_dir(options.output_dir, "--output-dir")
     aws.check_credentials()
     cfn, s3 = aws.client("cloudformation"), aws.client("s3")
-    deployer = Deployer(cfn, s3, options.polling, console)
+    deployer = Deployer(cfn, s3, options.polling, console, cli_options=cli_options(aws.target))
     bucket = options.bucket or ensure_bootstrapped(deployer, options.bootstrap_stack).bucket
 
     computed: dict[str, str] = {}
@@ -114,17 +127,33 @@ def deploy_stack(options: DeployOptions, aws: Aws, console: Console | None = Non
             console.info(f"{function}: {uploaded.uri} ({note})")
             computed[param] = uploaded.key
 
+    parameters = {**computed, **options.parameter_overrides}
+    settings = protection_settings(template, parameters)
     request = DeployRequest(
         stack_name=options.stack_name,
         template=template,
-        parameters={**computed, **options.parameter_overrides},
+        parameters=parameters,
         tags=options.tags,
         execute=options.execute,
         allow_replacement=options.allow_replacement,
         artifact_bucket=bucket,
         artifact_prefix=options.stack_name,
+        termination_protection=settings.termination_protection,
+        rollback_monitoring_minutes=settings.rollback_monitoring_minutes,
+        # Every named resource is "...-${Environment}": another value replaces them all.
+        pinned_parameters=(Params.ENVIRONMENT,),
     )
     return deployer.deploy(request)
+
+
+def protection_settings(template: StackTemplate, parameters: dict[str, str]) -> Settings:
+    """The settings of the environment being deployed: the Environment value sent, else the
+    template's default (a --template-file without --env), else dev's."""
+    from tracking_templates import settings_for
+
+    declared = (template.document.get("Parameters") or {}).get(Params.ENVIRONMENT) or {}
+    env = parameters.get(Params.ENVIRONMENT, declared.get("Default", DEFAULT_ENV))
+    return settings_for(env if is_valid_env(env) else DEFAULT_ENV)
 
 
 def _seconds(text: str) -> float:
@@ -139,7 +168,7 @@ def _seconds(text: str) -> float:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m scripts.deploy",
         description="Package, upload and deploy the stack through a CloudFormation change set: "
         "synthesize the template (or take --template-file), upload the code content-addressed, "
@@ -161,8 +190,8 @@ exit codes: 0 deployed or nothing to change; 1 the deploy failed; 2 usage or inp
         f"({ENV_PATTERN}; default {DEFAULT_ENV}; with --template-file and no --env, the "
         "template's own Environment is kept)",
     )  # fmt: skip
-    parser.add_argument("--template-file", type=Path, help="deploy this template (JSON or YAML) instead of synthesizing one")
-    parser.add_argument("--bucket", help="artifact bucket for code and large templates (default: the bootstrap stack's, created if missing)")
+    parser.add_argument("--template-file", type=non_empty_path, help="deploy this template (JSON or YAML) instead of synthesizing one")
+    parser.add_argument("--bucket", type=non_empty, help="artifact bucket for code and large templates (default: the bootstrap stack's, created if missing)")
     parser.add_argument(
         "--bootstrap-stack", default=DEFAULT_BOOTSTRAP_STACK,
         help="stack holding the artifact bucket when --bucket is not given (default %(default)s)",
@@ -178,9 +207,9 @@ exit codes: 0 deployed or nothing to change; 1 the deploy failed; 2 usage or inp
         help="execute even if the change set replaces or removes a table, queue or bucket (refused with exit 3 otherwise)",
     )  # fmt: skip
     parser.add_argument("--fail-on-empty-changeset", action="store_true", help="exit 1 instead of 0 when there is nothing to change")
-    parser.add_argument("--outputs-file", type=Path, help="write the stack outputs as JSON")
+    parser.add_argument("--outputs-file", type=non_empty_path, help="write the stack outputs as JSON")
     parser.add_argument("--no-deps", action="store_true", help="zip the function sources without their bundled dependencies")
-    parser.add_argument("--output-dir", type=Path, default=DEFAULT_OUTPUT_DIR, help="where the zips are built (default %(default)s)")
+    parser.add_argument("--output-dir", type=non_empty_path, default=DEFAULT_OUTPUT_DIR, help="where the zips are built (default %(default)s)")
     parser.add_argument(
         "--timeout", type=_seconds, default=Polling.timeout,
         help="seconds to wait for the stack before giving up with exit 4 (default %(default)s)",
