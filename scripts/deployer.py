@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 from botocore.parsers import ResponseParserError
 
 from .changeset import (
+    DYNAMIC,
     ChangeSet,
     ResourceChange,
     format_changes,
@@ -649,7 +650,11 @@ def s3_https_url(s3: Any, bucket: str, key: str) -> str:
 
 
 def _risk(change: ResourceChange) -> str:
-    return "removed" if change.action == "Remove" else f"replacement {change.replacement}"
+    if change.action == "Remove":
+        return "removed"
+    if change.action == DYNAMIC:
+        return "Dynamic: CloudFormation cannot tell what will happen"
+    return f"replacement {change.replacement}"
 
 
 def _ends_operation(event: StackEvent, stack_name: str) -> bool:

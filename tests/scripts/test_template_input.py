@@ -1,0 +1,166 @@
+"""Templates and parameter values that are not what CloudFormation takes: one line, exit 2."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from scripts import deploy
+from scripts.errors import UsageError
+from scripts.stack_template import TEMPLATE_BODY_LIMIT, TEMPLATE_URL_LIMIT, StackTemplate, constraint_problem
+
+from .deploy_support import FAST, queue_template
+
+# Nothing listens there: a test that reaches the network would fail slowly, not pass.
+NOWHERE = "http://127.0.0.1:9"
+
+
+def _deploy_file(path: Path, *extra: str) -> int:
+    return deploy.main(["--stack-name", "ok", "--template-file", str(path), "--endpoint-url", NOWHERE, *extra],
+                       polling=FAST)  # fmt: skip
+
+
+def _refused(capsys: pytest.CaptureFixture[str], code: int, *expected: str) -> str:
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    for text in expected:
+        assert text in err, err
+    return err
+
+
+def _with_parameter(declaration: dict) -> str:
+    document = json.loads(queue_template())
+    document["Parameters"]["Extra"] = declaration
+    return json.dumps(document)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        ("Resources:\n  Q: " + "[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        ('{"Resources": {"Q": {"Type": "AWS::SQS::Queue"}}, "Parameters": ["A"]}', "Parameters must be a mapping"),
+        ('{"Resources": {"Q": {"Type": "AWS::SQS::Queue"}}, "Parameters": {"A": "String"}}',
+         "parameter A must be a mapping"),
+    ],
+)
+def test_malformed_templates_are_refused_in_one_line(
+    text: str, expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a template file CloudFormation would never take
+    path = tmp_path / "t.json"
+    path.write_text(text)
+    # WHEN deploying it THEN exit 2, one line, before any AWS call (the endpoint is dead)
+    _refused(capsys, _deploy_file(path), expected)
+
+
+@pytest.mark.parametrize(
+    ("declaration", "value", "expected"),
+    [
+        ({"Type": "Number", "MinValue": "low"}, "3", "the template's MinValue 'low' is not a number"),
+        ({"Type": "Number", "MaxValue": [1]}, "3", "the template's MaxValue [1] is not a number"),
+        ({"Type": "String", "MaxLength": "many"}, "x", "the template's MaxLength 'many' is not an integer"),
+        ({"Type": "String", "MinLength": True}, "x", "the template's MinLength True is not an integer"),
+        ({"Type": "String", "AllowedPattern": "[a-"}, "x", "AllowedPattern '[a-' is not a valid regular expression"),
+        ({"Type": "String", "AllowedPattern": "(?<=a"}, "a", "is not a valid regular expression"),
+    ],
+)
+def test_constraints_that_are_not_numbers_or_patterns_are_the_templates_error(
+    declaration: dict, value: str, expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "t.json"
+    path.write_text(_with_parameter(declaration))
+    _refused(capsys, _deploy_file(path, "--parameter-overrides", f"Extra={value}"), expected)
+
+
+def test_a_pattern_python_warns_about_is_checked_silently(recwarn: pytest.WarningsRecorder) -> None:
+    # "[[a]" makes re warn (FutureWarning: possible nested set): not the user's business
+    assert constraint_problem({"AllowedPattern": "[[a]x"}, "[x") is None
+    assert constraint_problem({"AllowedPattern": "[[a]x"}, "bx") == "must match the pattern [[a]x"
+    assert not [w for w in recwarn if issubclass(w.category, FutureWarning)]
+
+
+@pytest.mark.parametrize(
+    ("declaration", "value", "problem"),
+    [
+        # Every bound holds at its exact value and fails one past it
+        ({"Type": "Number", "MinValue": 1, "MaxValue": 10}, "1", None),
+        ({"Type": "Number", "MinValue": 1, "MaxValue": 10}, "10", None),
+        ({"Type": "Number", "MinValue": 1, "MaxValue": 10}, "0.999", "must be at least 1"),
+        ({"Type": "Number", "MinValue": 1, "MaxValue": 10}, "10.001", "must be at most 10"),
+        ({"Type": "Number", "MinValue": "-5"}, "-5", None),
+        ({"Type": "Number", "MinValue": "-5"}, "-6", "must be at least -5"),
+        ({"Type": "String", "MinLength": 2, "MaxLength": 3}, "ab", None),
+        ({"Type": "String", "MinLength": 2, "MaxLength": 3}, "abc", None),
+        ({"Type": "String", "MinLength": 2, "MaxLength": 3}, "a", "must be at least 2 characters"),
+        ({"Type": "String", "MinLength": 2, "MaxLength": 3}, "abcd", "must be at most 3 characters"),
+        ({"Type": "String"}, "", None),
+        ({"Type": "String", "MaxLength": 0}, "", None),
+        ({"Type": "Number", "AllowedValues": [1, 2]}, "3", "must be one of 1, 2"),
+        ({"AllowedPattern": "[a-z]+"}, "ABC", "must match the pattern [a-z]+"),  # no Type: String
+        ({"Type": "AWS::EC2::KeyPair::KeyName", "AllowedPattern": "x"}, "y", None),
+    ],
+)
+def test_constraints_at_their_exact_bounds(declaration: dict, value: str, problem: str | None) -> None:
+    assert constraint_problem(declaration, value) == problem
+
+
+def test_noecho_values_are_never_printed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # GIVEN a NoEcho parameter (as YAML writes it, or as a string) and a value its constraint refuses
+    for no_echo in (True, "true", "TRUE"):
+        path = tmp_path / "t.json"
+        path.write_text(_with_parameter({"Type": "String", "NoEcho": no_echo, "MinLength": 12}))
+        # WHEN deploying THEN the parameter is named, its value is not
+        err = _refused(capsys, _deploy_file(path, "--parameter-overrides", "Extra=hunter2"),
+                       "parameter Extra (NoEcho): must be at least 12 characters")  # fmt: skip
+        assert "hunter2" not in err
+    # AND a parameter that is not NoEcho shows its value, to help
+    path.write_text(_with_parameter({"Type": "String", "NoEcho": "false", "MinLength": 12}))
+    _refused(capsys, _deploy_file(path, "--parameter-overrides", "Extra=hunter2"), "parameter Extra='hunter2'")
+
+
+def test_template_file_is_read_no_further_than_the_limit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # GIVEN /dev/zero (endless), a FIFO, and files of exactly the limit and one byte over
+    _refused(capsys, _deploy_file(Path("/dev/zero")), "/dev/zero is not a regular file")
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    writer = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)  # so that opening it to read does not block
+    try:
+        _refused(capsys, _deploy_file(fifo), "is not a regular file")
+    finally:
+        os.close(writer)
+    exact = queue_template()
+    exact = exact[:-1] + " " * (TEMPLATE_URL_LIMIT - len(exact)) + "}"
+    (tmp_path / "exact.json").write_text(exact)
+    (tmp_path / "over.json").write_text(exact + " ")
+    # THEN exactly 1,048,576 bytes is a template; 1,048,577 is refused naming its size
+    assert StackTemplate.from_file(tmp_path / "exact.json").size == TEMPLATE_URL_LIMIT
+    with pytest.raises(UsageError, match=r"is 1,048,577 bytes; CloudFormation accepts at most 1,048,576 bytes"):
+        StackTemplate.from_file(tmp_path / "over.json")
+
+
+def test_body_limit_is_exactly_51200_bytes() -> None:
+    base = queue_template()
+    exact = base[:-1] + " " * (TEMPLATE_BODY_LIMIT - len(base)) + "}"
+    assert StackTemplate.from_text(exact).size == TEMPLATE_BODY_LIMIT
+    assert not StackTemplate.from_text(exact).needs_s3
+    assert StackTemplate.from_text(exact + " ").needs_s3
+
+
+def test_yaml_short_forms_map_to_their_long_forms() -> None:
+    text = ("Conditions:\n  C: !Equals [a, b]\nResources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties:\n"
+            "      A: !GetAtt [T, Arn]\n      B: !If [C, x, y]\n      D: !Ref Name\n      E: !Sub {x: 1}\n")  # fmt: skip
+    properties = StackTemplate.from_text(text).document["Resources"]["Q"]["Properties"]
+    assert properties == {"A": {"Fn::GetAtt": ["T", "Arn"]}, "B": {"Fn::If": ["C", "x", "y"]},
+                          "D": {"Ref": "Name"}, "E": {"Fn::Sub": {"x": 1}}}  # fmt: skip
+
+
+def test_overlong_outputs_file_name_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "t.json"
+    path.write_text(queue_template())
+    _refused(capsys, _deploy_file(path, "--outputs-file", str(tmp_path / ("x" * 5000))),
+             "--outputs-file", "File name too long")  # fmt: skip
