@@ -45,13 +45,17 @@ def non_empty_path(text: str) -> Path:
     return Path(non_empty(text))
 
 
-def parse_pairs(items: Iterable[str], flag: str) -> dict[str, str]:
-    """Parse `K=V` strings (the value may contain '='); anything else is a usage error."""
+def parse_pairs(items: Iterable[str], flag: str, echo: bool = True) -> dict[str, str]:
+    """Parse `K=V` strings (the value may contain '='); anything else is a usage error.
+
+    Without ECHO a bad item is not repeated: it may be a secret typed without its key.
+    """
     pairs: dict[str, str] = {}
-    for item in items:
+    for number, item in enumerate(items, start=1):
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise UsageError(f"{flag}: expected KEY=VALUE, got {item!r}")
+            shown = repr(item) if echo else f"item {number} (not shown: it may be a secret)"
+            raise UsageError(f"{flag}: expected KEY=VALUE, got {shown}")
         pairs[key.strip()] = value
     return pairs
 

@@ -170,25 +170,33 @@ def _seconds(text: str) -> float:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = OneLineParser(
         prog="python -m scripts.deploy",
-        description="Package, upload and deploy the stack through a CloudFormation change set: "
-        "synthesize the template (or take --template-file), upload the code content-addressed, "
-        "create a change set, print its changes, execute it while streaming the stack events, "
-        "and print the outputs.",
+        description="""\
+Package, upload and deploy the stack through a CloudFormation change set: synthesize the
+template (or take --template-file), upload the code content-addressed, create a change set,
+print its changes, execute it while streaming the stack events, and print the outputs.
+
+Safeguards: the replacement guard (exit 3) over nested stacks too; a stack policy denying
+replacement or deletion of the template's tables; rollback triggers on the stack's API 5XX and
+function-error alarms; termination protection for prod; a failed first create leaves nothing
+behind (RetainExceptOnCreate); a live stack is never moved to another --env.""",
         epilog="""examples:
   python -m scripts.deploy --stack-name tracking-dev --env dev
   python -m scripts.deploy --stack-name tracking-prod --env prod --no-execute   # review the plan
   python -m scripts.deploy --stack-name tracking-dev --endpoint-url http://127.0.0.1:5000  # moto
 
 exit codes: 0 deployed or nothing to change; 1 the deploy failed; 2 usage or input error;
-3 refused by the replacement guard; 4 timed out waiting (the stack may still be changing).""",
+3 refused by the replacement guard; 4 timed out waiting (the stack may still be changing);
+130 interrupted (what carries on in CloudFormation is said). See docs/deploy.md.""",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--stack-name", required=True, help="the stack to create or update")
     parser.add_argument(
         "--env",
-        help="environment: selects the template's settings and fills its Environment parameter "
+        help="environment: selects the template's settings (prod: termination protection, 5 "
+        "minutes of rollback-trigger monitoring) and fills its Environment parameter "
         f"({ENV_PATTERN}; default {DEFAULT_ENV}; with --template-file and no --env, the "
-        "template's own Environment is kept)",
+        "template's own Environment is kept). A live stack's environment cannot be changed: "
+        "deploy another environment to its own stack",
     )  # fmt: skip
     parser.add_argument("--template-file", type=non_empty_path, help="deploy this template (JSON or YAML) instead of synthesizing one")
     parser.add_argument("--bucket", type=non_empty, help="artifact bucket for code and large templates (default: the bootstrap stack's, created if missing)")
@@ -204,7 +212,9 @@ exit codes: 0 deployed or nothing to change; 1 the deploy failed; 2 usage or inp
     parser.add_argument("--no-execute", action="store_true", help="stop after printing the change set and leave it for review")
     parser.add_argument(
         "--allow-replacement", action="store_true",
-        help="execute even if the change set replaces or removes a table, queue or bucket (refused with exit 3 otherwise)",
+        help="execute even if the change set replaces, removes or changes unpredictably (Dynamic) a "
+        "table, queue, bucket, KMS key or log group (refused with exit 3 otherwise); lifts the "
+        "stack policy protecting the tables for this one update",
     )  # fmt: skip
     parser.add_argument("--fail-on-empty-changeset", action="store_true", help="exit 1 instead of 0 when there is nothing to change")
     parser.add_argument("--outputs-file", type=non_empty_path, help="write the stack outputs as JSON")
@@ -249,7 +259,7 @@ def main(argv: list[str] | None = None, polling: Polling | None = None) -> int:
             template_file=args.template_file,
             bucket=args.bucket,
             bootstrap_stack=args.bootstrap_stack,
-            parameter_overrides=parse_pairs(args.parameter_overrides, "--parameter-overrides"),
+            parameter_overrides=parse_pairs(args.parameter_overrides, "--parameter-overrides", echo=False),
             tags=parse_pairs(args.tags, "--tags"),
             execute=not args.no_execute,
             allow_replacement=args.allow_replacement,

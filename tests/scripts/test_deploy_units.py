@@ -123,8 +123,14 @@ def test_change_set_names_are_valid_and_unique() -> None:
 
 def test_pairs_keep_equals_signs_in_values_and_refuse_the_rest() -> None:
     assert parse_pairs(["A=1", "B=x=y", "C="], "--tags") == {"A": "1", "B": "x=y", "C": ""}
-    with pytest.raises(UsageError, match="--tags: expected KEY=VALUE"):
-        parse_pairs(["novalue"], "--tags")
+    with pytest.raises(UsageError, match="--tags: expected KEY=VALUE, got 'novalue'"):
+        parse_pairs(["A=1", "novalue"], "--tags")
+    # A parameter value typed without its key may be a password: never repeated
+    with pytest.raises(UsageError) as refused:
+        parse_pairs(["A=1", "hunter2", "B=2"], "--parameter-overrides", echo=False)
+    assert str(refused.value) == "--parameter-overrides: expected KEY=VALUE, got item 2 (not shown: it may be a secret)"
+    with pytest.raises(UsageError, match="got item 1 "):
+        parse_pairs(["=hunter2"], "--parameter-overrides", echo=False)
 
 
 @pytest.mark.parametrize(
