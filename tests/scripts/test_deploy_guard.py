@@ -59,7 +59,8 @@ def test_rows_are_read_from_any_shape_aws_sends() -> None:
     # WHEN read THEN every field lands where it belongs, missing ones empty
     assert ResourceChange.from_api(full) == ResourceChange("Modify", "T", TABLE, "True", "ReplaceAndDelete")
     assert ResourceChange.from_api({}) == ResourceChange("", "", "", "", "", "")
-    assert ResourceChange.from_api({"ResourceChange": {"Replacement": None, "PolicyAction": None}}).replacement == ""
+    nulls = {"ResourceChange": {"Replacement": None, "PolicyAction": None, "ChangeSetId": None}}
+    assert ResourceChange.from_api(nulls) == ResourceChange("", "", "", "", "", "")
     assert ResourceChange.from_api(nested).nested_change_set == "arn:nested"
     # AND a nested stack's rows carry the path of stacks they are in
     assert ResourceChange.from_api(full, parent="Outer/Inner").logical_id == "Outer/Inner/T"
@@ -113,6 +114,8 @@ def test_table_marks_what_may_lose_a_resource_and_says_what_happens_to_the_old_o
     assert plain[6].split()[3:] == ["False"]
     assert plain[3].split()[3:] == ["-"]
     assert format_changes([]) == "(no resource changes)"
+    # AND without colour (not a terminal) there is no escape code at all
+    assert "\033" not in format_changes(rows) and "\033" not in format_changes(rows, color=False)
 
 
 def test_table_columns_are_aligned_on_the_widest_cell() -> None:
@@ -208,3 +211,23 @@ def test_rollback_monitoring_is_what_cloudformation_accepts(minutes: int, valid:
     else:
         with pytest.raises(SettingsError, match="rollback_monitoring_minutes not in 0..180"):
             settings_for("dev").replace(rollback_monitoring_minutes=minutes)
+
+
+def test_change_set_names_say_when_and_are_unique() -> None:
+    from datetime import datetime, timezone
+
+    from scripts.changeset import new_change_set_name
+
+    when = datetime(2026, 11, 28, 9, 5, 7, tzinfo=timezone.utc)
+    name = new_change_set_name(now=when)
+    prefix, stamp, suffix = name.split("-")
+    assert (prefix, stamp, len(suffix)) == ("deploy", "20261128090507", 8)
+    assert int(suffix, 16) >= 0
+    assert new_change_set_name("plan", when).startswith("plan-20261128090507-")
+    assert new_change_set_name(now=when) != name
+    # A name CloudFormation would refuse is never sent
+    with pytest.raises(ValueError, match=r"^invalid change set name '1x-20261128090507-[0-9a-f]{8}'$"):
+        new_change_set_name("1x", when)
+    with pytest.raises(ValueError):
+        new_change_set_name("p" * 120, when)
+    assert len(new_change_set_name("p" * 104, when)) == 128

@@ -164,3 +164,74 @@ def test_overlong_outputs_file_name_is_a_usage_error(tmp_path: Path, capsys: pyt
     path.write_text(queue_template())
     _refused(capsys, _deploy_file(path, "--outputs-file", str(tmp_path / ("x" * 5000))),
              "--outputs-file", "File name too long")  # fmt: skip
+
+
+def test_template_file_errors_name_the_file_and_the_reason(tmp_path: Path) -> None:
+    with pytest.raises(UsageError) as missing:
+        StackTemplate.from_file(tmp_path / "nope.json")
+    assert str(missing.value) == f"template file not found: {tmp_path / 'nope.json'}"
+    latin = tmp_path / "latin.json"
+    latin.write_bytes(b'{"Resources": {}, "x": "\xe9"}')
+    with pytest.raises(UsageError, match=rf"^cannot read template file {latin}: 'utf-8' codec can't decode"):
+        StackTemplate.from_file(latin)
+    with pytest.raises(UsageError, match=rf"^cannot read template file {tmp_path}: \[Errno 21\] Is a directory"):
+        StackTemplate.from_file(tmp_path)
+    good = tmp_path / "good.yaml"
+    good.write_text("Resources:\n  Q: {Type: AWS::SQS::Queue}\n")
+    template = StackTemplate.from_file(good)
+    assert template.document == {"Resources": {"Q": {"Type": "AWS::SQS::Queue"}}}
+    with pytest.raises(UsageError, match=rf"^{good} is not valid JSON"):
+        good.write_text('{"Resources": }')
+        StackTemplate.from_file(good)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['["Resources"]', '{"Resources": ["Q"]}', "{}", "just text", '{"Parameters": {}}'],
+)
+def test_documents_without_a_resources_mapping_are_not_templates(text: str) -> None:
+    with pytest.raises(UsageError) as refused:
+        StackTemplate.from_text(text, "t.json")
+    assert str(refused.value) == "t.json is not a CloudFormation template (no Resources)"
+
+
+def test_what_a_template_declares() -> None:
+    text = json.dumps({
+        "Parameters": {"B": {"Type": "String", "NoEcho": "True"}, "A": {"Type": "Number"}},
+        "Resources": {"T2": {"Type": "AWS::DynamoDB::Table"}, "T1": {"Type": "AWS::DynamoDB::Table"},
+                      "Q": {"Type": "AWS::SQS::Queue"}, "Odd": "not a resource"},
+    })  # fmt: skip
+    template = StackTemplate.from_text(text)
+    assert template.parameters == frozenset({"A", "B"})
+    assert template.resources_of_type("AWS::DynamoDB::Table") == ["T1", "T2"]
+    assert template.no_echo("B") and not template.no_echo("A") and not template.no_echo("Missing")
+    assert template.size == len(text.encode()) and template.sha256 == __import__("hashlib").sha256(text.encode()).hexdigest()
+    assert StackTemplate.from_text('{"Resources": {}}').parameters == frozenset()
+    assert StackTemplate.from_text('{"Resources": {}, "Parameters": null}').parameters == frozenset()
+    # size counts UTF-8 bytes, as CloudFormation does
+    assert StackTemplate.from_text('{"Resources": {}, "x": "é"}').size == len('{"Resources": {}, "x": "é"}') + 1
+
+
+def test_unknown_parameters_are_listed_with_what_is_declared() -> None:
+    template = StackTemplate.from_text(queue_template())
+    with pytest.raises(UsageError) as refused:
+        template.check_parameters({"Zeta": "1", "Alpha": "2", "QueueName": "q"})
+    assert str(refused.value) == "the template declares no parameter Alpha, Zeta (declared: QueueName)"
+    bare = StackTemplate.from_text('{"Resources": {}}')
+    with pytest.raises(UsageError, match=r"declares no parameter X \(declared: none\)$"):
+        bare.check_parameters({"X": "1"})
+    # values are checked in name order: the first bad one is reported, with its value
+    two = StackTemplate.from_text(json.dumps({"Resources": {}, "Parameters": {
+        "A": {"Type": "String", "MaxLength": 1}, "B": {"Type": "String", "MaxLength": 1}}}))  # fmt: skip
+    with pytest.raises(UsageError) as bad:
+        two.check_parameters({"B": "bb", "A": "aa"})
+    assert str(bad.value) == "parameter A='aa': must be at most 1 characters"
+    two.check_parameters({"A": "a", "B": ""})
+
+
+def test_allowed_values_compare_as_cloudformation_reads_yaml() -> None:
+    assert constraint_problem({"AllowedValues": [True, False]}, "true") is None
+    assert constraint_problem({"AllowedValues": [True, False]}, "True") == "must be one of true, false"
+    assert constraint_problem({"AllowedValues": [1, 2.5]}, "2.5") is None
+    assert constraint_problem({"AllowedValues": "a"}, "b") is None  # not a list: CloudFormation's to refuse
+    assert constraint_problem({"Type": "Number", "AllowedValues": [1]}, "x") == "must be one of 1"
