@@ -102,6 +102,11 @@ class StackTemplate:
                     raise UsageError(f"template file {path} is not a regular file")
                 # One byte over the limit is enough to refuse it, and memory stays bounded.
                 data = stream.read(TEMPLATE_URL_LIMIT + 1)
+            if len(data) > TEMPLATE_URL_LIMIT:
+                raise UsageError(
+                    f"{path} is over {TEMPLATE_URL_LIMIT:,} bytes; CloudFormation accepts at most "
+                    f"{TEMPLATE_URL_LIMIT:,} bytes (1 MB) even through S3"
+                )
             body = data.decode("utf-8")
         except FileNotFoundError:
             raise UsageError(f"template file not found: {path}") from None

@@ -79,7 +79,13 @@ def test_constraints_that_are_not_numbers_or_patterns_are_the_templates_error(
 
 def test_a_pattern_python_warns_about_is_checked_silently(recwarn: pytest.WarningsRecorder) -> None:
     # "[[a]" makes re warn (FutureWarning: possible nested set): not the user's business
+    import re
+    import warnings
+
+    re.purge()  # re caches compiled patterns: compile this one anew
+    filters = list(warnings.filters)
     assert constraint_problem({"AllowedPattern": "[[a]x"}, "[x") is None
+    assert warnings.filters == filters  # silenced for that call only
     assert constraint_problem({"AllowedPattern": "[[a]x"}, "bx") == "must match the pattern [[a]x"
     assert not [w for w in recwarn if issubclass(w.category, FutureWarning)]
 
@@ -139,8 +145,14 @@ def test_template_file_is_read_no_further_than_the_limit(tmp_path: Path, capsys:
     (tmp_path / "over.json").write_text(exact + " ")
     # THEN exactly 1,048,576 bytes is a template; 1,048,577 is refused naming its size
     assert StackTemplate.from_file(tmp_path / "exact.json").size == TEMPLATE_URL_LIMIT
-    with pytest.raises(UsageError, match=r"is 1,048,577 bytes; CloudFormation accepts at most 1,048,576 bytes"):
+    with pytest.raises(UsageError) as over:
         StackTemplate.from_file(tmp_path / "over.json")
+    assert str(over.value) == (f"{tmp_path / 'over.json'} is over 1,048,576 bytes; CloudFormation accepts "
+                               "at most 1,048,576 bytes (1 MB) even through S3")  # fmt: skip
+    # AND text (a synthesized template) is measured exactly
+    with pytest.raises(UsageError) as text_over:
+        StackTemplate.from_text(exact + " ", "t")
+    assert str(text_over.value) == "t is 1,048,577 bytes; CloudFormation accepts at most 1,048,576 bytes (1 MB) even through S3"
 
 
 def test_body_limit_is_exactly_51200_bytes() -> None:
