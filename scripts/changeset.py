@@ -57,9 +57,9 @@ class ResourceChange:
             action=resource.get("Action", ""),
             logical_id=f"{parent}/{logical_id}" if parent else logical_id,
             resource_type=resource.get("ResourceType", ""),
-            replacement=resource.get("Replacement", "") or "",
-            policy_action=resource.get("PolicyAction", "") or "",
-            nested_change_set=resource.get("ChangeSetId", "") or "",
+            replacement=resource.get("Replacement") or "",
+            policy_action=resource.get("PolicyAction") or "",
+            nested_change_set=resource.get("ChangeSetId") or "",
         )
 
 

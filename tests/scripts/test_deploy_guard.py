@@ -231,3 +231,47 @@ def test_change_set_names_say_when_and_are_unique() -> None:
     with pytest.raises(ValueError):
         new_change_set_name("p" * 120, when)
     assert len(new_change_set_name("p" * 104, when)) == 128
+
+
+def test_the_policy_text_is_stable() -> None:
+    # GetStackPolicy gives back the text that was set: the same template always gives the same text
+    template = _template({"B": {"Type": TABLE}, "A": {"Type": TABLE}})
+    assert stack_policy(template) == json.dumps(json.loads(stack_policy(template) or ""), sort_keys=True)
+    assert '"Resource": ["LogicalResourceId/A", "LogicalResourceId/B"]' in (stack_policy(template) or "")
+
+
+@pytest.mark.parametrize(
+    ("default", "sent", "protected", "minutes"),
+    [
+        ("prod", {}, True, 5),  # a --template-file for prod, no --env: its own Environment
+        ("dev", {"Environment": "prod"}, True, 5),  # --env prod wins over the default
+        ("prod", {"Environment": "qa"}, False, 0),  # any other env: dev's profile
+        ({"Ref": "X"}, {}, False, 0),  # not a name: dev's
+        (None, {}, False, 0),  # no Environment parameter at all
+    ],
+)
+def test_protection_follows_the_environment_being_deployed(default: object, sent: dict, protected: bool,
+                                                           minutes: int) -> None:  # fmt: skip
+    from scripts.deploy import protection_settings
+
+    parameters = {} if default is None else {"Environment": {"Type": "String", "Default": default}}
+    template = StackTemplate.from_text(json.dumps({"Parameters": parameters, "Resources": {}}))
+    settings = protection_settings(template, sent)
+    assert (settings.termination_protection, settings.rollback_monitoring_minutes) == (protected, minutes)
+
+
+def test_change_set_names_are_stamped_in_utc_whatever_the_local_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+    from datetime import datetime, timedelta, timezone
+
+    from scripts.changeset import new_change_set_name
+
+    monkeypatch.setenv("TZ", "Pacific/Kiritimati")  # UTC+14: a local stamp would be a day off
+    time.tzset()
+    try:
+        before = datetime.now(timezone.utc).replace(microsecond=0)
+        stamp = datetime.strptime(new_change_set_name().split("-")[1], "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
+        assert before <= stamp <= before + timedelta(seconds=5)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
