@@ -203,14 +203,16 @@ def test_environment_settings_choose_the_protection() -> None:
 
 @pytest.mark.parametrize(("minutes", "valid"), [(-1, False), (0, True), (180, True), (181, False)])
 def test_rollback_monitoring_is_what_cloudformation_accepts(minutes: int, valid: bool) -> None:
+    from dataclasses import replace
+
     from tracking_templates import settings_for
     from tracking_templates.settings import SettingsError
 
     if valid:
-        assert settings_for("dev").replace(rollback_monitoring_minutes=minutes).rollback_monitoring_minutes == minutes
+        assert replace(settings_for("dev"), rollback_monitoring_minutes=minutes).rollback_monitoring_minutes == minutes
     else:
         with pytest.raises(SettingsError, match="rollback_monitoring_minutes not in 0..180"):
-            settings_for("dev").replace(rollback_monitoring_minutes=minutes)
+            replace(settings_for("dev"), rollback_monitoring_minutes=minutes)
 
 
 def test_change_set_names_say_when_and_are_unique() -> None:
