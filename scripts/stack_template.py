@@ -46,12 +46,13 @@ class _CfnYamlLoader(yaml.SafeLoader):
 
 
 def _short_form(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+    # Not deep: PyYAML fills nested collections before the document is returned.
     if isinstance(node, yaml.ScalarNode):
         value: Any = loader.construct_scalar(node)
     elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
+        value = loader.construct_sequence(node)
     else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+        value = loader.construct_mapping(node)  # type: ignore[arg-type]
     name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
     return {name: value}
 
@@ -155,7 +156,7 @@ class StackTemplate:
     def no_echo(self, name: str) -> bool:
         """Whether parameter NAME is declared NoEcho (its value is never printed)."""
         declaration = (self.document.get("Parameters") or {}).get(name) or {}
-        return _text(declaration.get("NoEcho", False)).lower() == "true"
+        return _text(declaration.get("NoEcho")).lower() == "true"
 
     def check_parameters(self, values: Mapping[str, str]) -> None:
         """Refuse parameters the template does not declare, and values its constraints refuse
@@ -212,13 +213,14 @@ def _bound(declaration: dict[str, Any], key: str, kind: type, default: float) ->
     if key not in declaration:
         return default
     raw = declaration[key]
+    what = "an integer" if kind is int else "a number"
+    problem = UsageError(f"the template's {key} {raw!r} is not {what}")
+    if isinstance(raw, bool):  # YAML's true is not the number 1
+        raise problem
     try:
-        if isinstance(raw, bool):
-            raise ValueError(raw)
         return kind(raw)
     except (TypeError, ValueError):
-        what = "an integer" if kind is int else "a number"
-        raise UsageError(f"the template's {key} {raw!r} is not {what}") from None
+        raise problem from None
 
 
 def _compile(pattern: str) -> re.Pattern[str]:

@@ -105,6 +105,8 @@ def test_a_pattern_python_warns_about_is_checked_silently(recwarn: pytest.Warnin
         ({"Type": "String", "MinLength": 2, "MaxLength": 3}, "a", "must be at least 2 characters"),
         ({"Type": "String", "MinLength": 2, "MaxLength": 3}, "abcd", "must be at most 3 characters"),
         ({"Type": "String"}, "", None),
+        ({"Type": "Number"}, "ten", "must be a number"),
+        ({"Type": "Number"}, "", "must be a number"),
         ({"Type": "String", "MaxLength": 0}, "", None),
         ({"Type": "Number", "AllowedValues": [1, 2]}, "3", "must be one of 1, 2"),
         ({"AllowedPattern": "[a-z]+"}, "ABC", "must match the pattern [a-z]+"),  # no Type: String
@@ -229,6 +231,8 @@ def test_unknown_parameters_are_listed_with_what_is_declared() -> None:
     with pytest.raises(UsageError) as refused:
         template.check_parameters({"Zeta": "1", "Alpha": "2", "QueueName": "q"})
     assert str(refused.value) == "the template declares no parameter Alpha, Zeta (declared: QueueName)"
+    with pytest.raises(UsageError, match=r"declares no parameter X \(declared: A, B\)$"):
+        StackTemplate.from_text('{"Resources": {}, "Parameters": {"B": {}, "A": {}}}').check_parameters({"X": "1"})
     bare = StackTemplate.from_text('{"Resources": {}}')
     with pytest.raises(UsageError, match=r"declares no parameter X \(declared: none\)$"):
         bare.check_parameters({"X": "1"})
@@ -247,3 +251,23 @@ def test_allowed_values_compare_as_cloudformation_reads_yaml() -> None:
     assert constraint_problem({"AllowedValues": [1, 2.5]}, "2.5") is None
     assert constraint_problem({"AllowedValues": "a"}, "b") is None  # not a list: CloudFormation's to refuse
     assert constraint_problem({"Type": "Number", "AllowedValues": [1]}, "x") == "must be one of 1"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        # A YAML reader error has no "problem" nor mark: its first line is the reason
+        ("Resources:\n  Q: \x07\n", "template is neither JSON nor YAML: unacceptable character #x0007: "
+                                      "special characters are not allowed"),
+        # Leading blanks before "{": still meant as JSON
+        ('  \n {"Resources": ', "template is not valid JSON: Expecting value: line 2 column 16 (char 18)"),
+        ('{"Resources": {}, "Parameters": 3}', "template: Parameters must be a mapping of names to declarations"),
+        ('{"Resources": {}, "Parameters": {"P": []}}', "template: parameter P must be a mapping (Type, Default...)"),
+        ('[[[' * 40_000, "template is nested too deeply to be a template"),
+    ],
+)
+def test_unreadable_text_is_named_by_its_origin_in_one_exact_line(text: str, message: str) -> None:
+    # GIVEN text with no origin given (a synthesized template is "template")
+    with pytest.raises(UsageError) as refused:
+        StackTemplate.from_text(text)
+    assert str(refused.value) == message
