@@ -248,8 +248,9 @@ def _expect_update_with_triggers(stubber: Stubber, minutes: int, changes: list[d
     ]
     stubber.add_response("list_stack_resources", {"StackResourceSummaries": resources[:1], "NextToken": "n"},
                          {"StackName": STACK_ID})  # fmt: skip
-    stubber.add_response("list_stack_resources", {"StackResourceSummaries": resources[1:]},
+    stubber.add_response("list_stack_resources", {"StackResourceSummaries": resources[1:], "NextToken": "m"},
                          {"StackName": STACK_ID, "NextToken": "n"})  # fmt: skip
+    stubber.add_response("list_stack_resources", {}, {"StackName": STACK_ID, "NextToken": "m"})
     rollback = {
         "RollbackTriggers": [{"Arn": f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:tracking-api-5xx-prod",
                               "Type": "AWS::CloudWatch::Alarm"}],
@@ -353,3 +354,112 @@ def test_lost_connection_while_the_change_set_is_created_names_the_change_set_le
         deployer.deploy(request())
     assert "lost the connection" in str(error.value) and "left unexecuted; nothing was deployed" in str(error.value)
     assert f"delete-change-set --change-set-name {CHANGE_SET_ID}" in str(error.value)
+
+
+def _summary(stack_id: str, name: str, status: str) -> dict[str, Any]:
+    return {"StackId": stack_id, "StackName": name, "StackStatus": status,
+            "CreationTime": stack("X")["Stacks"][0]["CreationTime"]}  # fmt: skip
+
+
+def test_a_review_stack_answered_by_name_gives_way_to_the_live_one_beside_it(
+    deployer: Deployer, cfn: tuple[Any, Stubber], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN DescribeStacks by name answering with a review stack, and ListStacks (3 pages) also
+    # showing another stack's name, a deleted stack of this name and the live one
+    _, stubber = cfn
+    review_id, deleted_id, live_id = (STACK_ID.replace("1a2b3c4d", prefix) for prefix in ("aaaa0000", "dddd0000", "bbbb0000"))
+    stubber.add_response("describe_stacks", {"Stacks": [{**stack("REVIEW_IN_PROGRESS")["Stacks"][0], "StackId": review_id}]},
+                         {"StackName": STACK})  # fmt: skip
+    stubber.add_response("list_stacks", {"StackSummaries": [
+        _summary(STACK_ID, "other", "CREATE_COMPLETE"), _summary(review_id, STACK, "REVIEW_IN_PROGRESS"),
+        _summary(deleted_id, STACK, "DELETE_COMPLETE")], "NextToken": "t1"}, {})  # fmt: skip
+    stubber.add_response("list_stacks", {"StackSummaries": [_summary(live_id, STACK, "UPDATE_COMPLETE")], "NextToken": "t2"},
+                         {"NextToken": "t1"})  # fmt: skip
+    stubber.add_response("list_stacks", {}, {"NextToken": "t2"})
+    stubber.add_response("delete_stack", {}, {"StackName": review_id, "ClientRequestToken": ANY})
+    stubber.add_response("describe_stacks", {"Stacks": [{**stack("UPDATE_COMPLETE")["Stacks"][0], "StackId": live_id}]},
+                         {"StackName": live_id})  # fmt: skip
+    # WHEN looking for the stack to deploy to
+    found = deployer.find_stack(STACK)
+    # THEN the live one (by id); the review stack beside it was deleted, and the user told
+    assert found is not None and (found.stack_id, found.status) == (live_id, "UPDATE_COMPLETE")
+    assert f"Removed the orphaned review stack {STACK} ({review_id})" in capsys.readouterr().out
+
+
+def test_a_review_stack_alone_is_the_stack_to_create_into(deployer: Deployer, cfn: tuple[Any, Stubber]) -> None:
+    _, stubber = cfn
+    stubber.add_response("describe_stacks", stack("REVIEW_IN_PROGRESS"), {"StackName": STACK})
+    stubber.add_response("list_stacks", {"StackSummaries": [_summary(STACK_ID, STACK, "REVIEW_IN_PROGRESS")]}, {})
+    found = deployer.find_stack(STACK)
+    assert found is not None and (found.stack_id, found.status) == (STACK_ID, "REVIEW_IN_PROGRESS")
+
+
+def test_a_failed_first_create_gets_no_stack_policy(deployer: Deployer, cfn: tuple[Any, Stubber]) -> None:
+    # GIVEN a first create of a template with a table, which rolls back
+    _, stubber = cfn
+    _expect_create(stubber, [change("Add", "Orders", "AWS::DynamoDB::Table")])
+    _finish(stubber, "ROLLBACK_COMPLETE")
+    # WHEN deploying THEN it fails, and no policy is set on the failed stack (no further call)
+    with pytest.raises(StackFailed):
+        deployer.deploy(request(template=TABLE_TEMPLATE, termination_protection=True))
+
+
+def test_every_pinned_parameter_is_checked(deployer: Deployer, cfn: tuple[Any, Stubber]) -> None:
+    # GIVEN two pinned parameters: the first unchanged, the second changed
+    _, stubber = cfn
+    live = stack("UPDATE_COMPLETE")
+    live["Stacks"][0]["Parameters"] = [{"ParameterKey": "Region", "ParameterValue": "eu"},
+                                       {"ParameterKey": "Environment", "ParameterValue": "dev"}]  # fmt: skip
+    stubber.add_response("describe_stacks", live, {"StackName": STACK})
+    template = StackTemplate.from_text(json.dumps({"Parameters": {"Region": {}, "Environment": {}, "Other": {}},
+                                                   "Resources": {"Q": {"Type": "AWS::SQS::Queue"}}}))  # fmt: skip
+    # WHEN deploying THEN the second is refused (a parameter not given, or not in the stack, is skipped)
+    with pytest.raises(UsageError, match="is Environment='dev', not 'prod'"):
+        deployer.deploy(request(template=template, parameters={"Region": "eu", "Environment": "prod", "Other": "x"},
+                                pinned_parameters=("Other", "Region", "Missing", "Environment")))  # fmt: skip
+
+
+def test_the_guard_says_what_happens_to_each_refused_resource(
+    deployer: Deployer, cfn: tuple[Any, Stubber]
+) -> None:
+    from scripts.changeset import ChangeSet, ResourceChange
+
+    _, stubber = cfn
+    rows = (ResourceChange("Remove", "Bucket", "AWS::S3::Bucket"),
+            ResourceChange("Modify", "Key", "AWS::KMS::Key", "Conditional"),
+            ResourceChange("Dynamic", "Logs", "AWS::Logs::LogGroup"))  # fmt: skip
+    change_set_ = ChangeSet(CHANGE_SET_ID, STACK_ID, "deploy-1", "UPDATE", "CREATE_COMPLETE", "", rows)
+    deployer.guard(change_set_, allow_replacement=True)  # allowed: nothing happens (no call)
+    stubber.add_response("delete_change_set", {}, {"ChangeSetName": CHANGE_SET_ID})
+    with pytest.raises(ReplacementRefused) as refused:
+        deployer.guard(change_set_, allow_replacement=False)
+    assert str(refused.value) == (
+        "the change set would replace or remove stateful resources: Bucket (AWS::S3::Bucket: removed), "
+        "Key (AWS::KMS::Key: replacement Conditional), Logs (AWS::Logs::LogGroup: Dynamic: CloudFormation "
+        "cannot tell what will happen); it was deleted. Re-run with --allow-replacement if the data loss is intended"
+    )
+
+
+def test_a_stack_that_disappears_while_waiting_is_named(deployer: Deployer, cfn: tuple[Any, Stubber]) -> None:
+    _, stubber = cfn
+    expect_update_change_set(stubber, [change_set("CREATE_COMPLETE", [change("Modify", "Fn", "AWS::Lambda::Function")])])
+    stubber.add_response("describe_stack_events", {"StackEvents": []}, {"StackName": STACK_ID})
+    stubber.add_response("execute_change_set", {}, EXECUTE_PARAMS)
+    stubber.add_client_error("describe_stacks", "ValidationError", f"Stack with id {STACK_ID} does not exist", 400)
+    stubber.add_response("describe_stack_events", {"StackEvents": []}, {"StackName": STACK_ID})
+    with pytest.raises(DeployError) as error:
+        deployer.deploy(request())
+    assert str(error.value) == f"stack {STACK} ({STACK_ID}) disappeared while waiting"
+
+
+def test_lost_connection_on_the_first_poll_says_the_stack_is_changing(
+    cfn: tuple[Any, Stubber], clock: FakeClock
+) -> None:
+    client, stubber = cfn
+    expect_update_change_set(stubber, [change_set("CREATE_COMPLETE", [change("Modify", "Fn", "AWS::Lambda::Function")])])
+    stubber.add_response("describe_stack_events", {"StackEvents": []}, {"StackName": STACK_ID})
+    stubber.add_response("execute_change_set", {}, EXECUTE_PARAMS)
+    deployer = Deployer(_Flaky(client, fail_on=2), None, Polling(delay=5), Console(), clock.sleep, clock)
+    with pytest.raises(DeployError) as error:
+        deployer.deploy(request())
+    assert f"while watching stack {STACK} (changing); CloudFormation carries on" in str(error.value)
