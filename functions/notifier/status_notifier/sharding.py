@@ -19,8 +19,9 @@ SEPARATOR = "#"
 
 def tracking_hash(tracking_id: str) -> int:
     """A stable 64-bit hash of a tracking id (BLAKE2b: the same in every process and release)."""
-    digest = hashlib.blake2b(tracking_id.encode("utf-8"), digest_size=HASH_BITS // 8).digest()
-    return int.from_bytes(digest, "big")
+    # str.encode's default is UTF-8 and int.from_bytes' is big-endian (3.11+): both are fixed.
+    digest = hashlib.blake2b(tracking_id.encode(), digest_size=HASH_BITS // 8).digest()
+    return int.from_bytes(digest)
 
 
 def shard_of(tracking_id: str, shards: int) -> int:
