@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import binascii
 import json
+from dataclasses import dataclass
+
 from troposphere import AWSObject, GetAtt, Ref, Sub
 from troposphere.apigateway import (
     AccessLogSetting,
@@ -27,7 +29,6 @@ from .compute import Compute
 from .inputs import Inputs, stack_tags
 from .logs import Logs
 from .names import REQUEST_MODEL_NAME, REST_API_NAME, Resources
-from .records import Record
 from .settings import Settings
 from .suppressions import NO_API_CACHE, checkov_metadata
 
@@ -53,7 +54,8 @@ ACCESS_LOG_FORMAT = json.dumps(
 )
 
 
-class Api(Record):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Api:
     """Everything API Gateway: the API, its routes, validation, deployment and stage."""
 
     rest_api: RestApi

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from troposphere import GetAtt, Sub
 from troposphere.logs import LogGroup
 
 from .encryption import Encryption
 from .inputs import Inputs, stack_tags
 from .names import API_FUNCTION_NAME, NOTIFIER_FUNCTION_NAME
-from .records import Record
 from .settings import Settings
 
 
-class Logs(Record):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Logs:
     """The function log groups and the API access log group."""
 
     api_function: LogGroup

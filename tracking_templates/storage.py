@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from troposphere import GetAtt, Sub
 from troposphere.dynamodb import (
     AttributeDefinition,
@@ -19,14 +21,14 @@ from . import sources
 from .encryption import Encryption
 from .inputs import Inputs, stack_tags
 from .names import STATE_INDEX, Resources
-from .records import Record
 from .settings import Settings
 
 DLQ_RETENTION_S = 14 * 24 * 3600
 DLQ_VISIBILITY_TIMEOUT_S = 300
 
 
-class Storage(Record):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Storage:
     """The tracking table (with its stream), the state table and the dead-letter queue."""
 
     table: Table

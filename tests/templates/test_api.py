@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from tracking_templates import sources
 from tracking_templates.api import definition_hash
@@ -121,6 +122,6 @@ def test_stage_waits_for_the_accounts_logging_role(dev: dict) -> None:
 
 
 def test_account_logging_can_be_left_to_others() -> None:
-    t = build_template(settings_for("dev").replace(manage_api_gateway_account=False)).to_dict()
+    t = build_template(replace(settings_for("dev"), manage_api_gateway_account=False)).to_dict()
     assert "ApiGatewayAccount" not in t["Resources"]
     assert "DependsOn" not in t["Resources"][Resources.STAGE]
