@@ -192,3 +192,26 @@ def test_a_failing_query_is_a_bare_500(handler, lambda_context, stack, log_lines
     assert (status_code, body) == (500, {"error": "Internal server error"})
     assert STATE_TABLE_NAME not in json.dumps(body)
     assert any(line.get("message") == "Unhandled exception" for line in parse_logs(log_lines))
+
+
+def test_an_exhausted_shard_is_not_queried_again(handler, lambda_context, stack, monkeypatch):
+    # GIVEN three shipments that all hash to shard 0 of 2 (shard 1 is empty)
+    from status_notifier.sharding import shard_of
+
+    names = [tid for tid in (f"H{n}" for n in range(40)) if shard_of(tid, 2) == 0][:3]
+    post_and_project(handler, lambda_context, stack, monkeypatch, [(tid, "failed", T0 + i) for i, tid in enumerate(names)])
+    calls: list[str] = []
+    monkeypatch.setattr(botocore.handlers, "BUILTIN_HANDLERS", [
+        *botocore.handlers.BUILTIN_HANDLERS,
+        ("before-parameter-build.dynamodb.Query", lambda params, **_: calls.append(params["ExpressionAttributeValues"][":shard"]["S"])),
+    ])
+    from tracking_api import aws
+
+    aws.reset()
+
+    # WHEN the listing is walked one per page
+    seen, pages = walk(handler, lambda_context, {"status": "failed", "limit": "1"})
+
+    # THEN the first page asks both shards, and every later page only the shard that still has shipments
+    assert seen == list(reversed(names)) and pages == 3
+    assert sorted(calls[:2]) == ["failed#0", "failed#1"] and calls[2:] == ["failed#0", "failed#0"]
