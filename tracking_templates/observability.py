@@ -28,6 +28,8 @@ class Observability:
 
 @dataclass(frozen=True, slots=True)
 class _Metric:
+    """One CloudWatch metric: namespace, name and dimensions."""
+
     namespace: str
     name: str
     dimensions: tuple[tuple[str, object], ...]
