@@ -26,7 +26,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
-from . import jsonio, pagination
+from . import jsonio, listing_token, pagination
 from .errors import InvalidRequest
 
 SCHEMA_FILE = Path(__file__).with_name("tracking_update.schema.json")
@@ -68,6 +68,15 @@ class StatusQuery:
     tracking_id: str
     limit: int = DEFAULT_LIMIT
     start_key: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class ShipmentsQuery:
+    """One accepted GET /shipments query: the status, the page size and each shard's position."""
+
+    status: str
+    limit: int
+    positions: tuple[int, ...]
 
 
 # The schema's patterns, said in words (fastjsonschema would say "must match pattern \\S").
@@ -198,3 +207,19 @@ def parse_status_query(params: Mapping[str, str] | None) -> StatusQuery:
     token = params.get("last_key")
     start_key = None if token is None else pagination.decode(token, tracking_id)
     return StatusQuery(tracking_id=tracking_id, limit=limit, start_key=start_key)
+
+
+def parse_shipments_query(params: Mapping[str, str] | None, shards: int) -> ShipmentsQuery:
+    """Validate GET /shipments query parameters (status, limit, last_key) for a listing of `shards` shards."""
+    params = params or {}
+    status = params.get("status")
+    if status is None:
+        raise InvalidRequest("status is required")
+    _check_schema("properties/status", status, "status")  # the statuses POST /track accepts
+    limit = parse_limit(params.get("limit"))
+    token = params.get("last_key")
+    if token is None:
+        positions = listing_token.first_page(shards)
+    else:
+        positions = listing_token.decode(token, status, shards)
+    return ShipmentsQuery(status=status, limit=limit, positions=positions)

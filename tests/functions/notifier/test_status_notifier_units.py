@@ -6,6 +6,7 @@ import json
 import string
 import subprocess
 import sys
+from decimal import Decimal
 from types import ModuleType
 
 import pytest
@@ -23,6 +24,7 @@ from .conftest import NOTIFIER_DIR, load_event, notifier_context
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
 NOTIFY = frozenset({"delivered", "failed"})
+STATE_ENV = {env.STATE_TABLE_NAME: "state", env.LISTING_SHARDS: "16"}
 
 
 def first_record(name: str) -> dict:
@@ -31,25 +33,33 @@ def first_record(name: str) -> dict:
 
 def test_config_defaults_and_parsing() -> None:
     # GIVEN only the required variables
-    environ = {env.TOPIC_ARN: "arn:aws:sns:us-east-1:123456789012:t", env.FEATURE_FLAGS_PARAM: "/p"}
+    environ = {env.TOPIC_ARN: "arn:aws:sns:us-east-1:123456789012:t", env.FEATURE_FLAGS_PARAM: "/p", **STATE_ENV}
 
     # WHEN the settings are read
     config = NotifierConfig.from_environ(environ)
 
     # THEN NOTIFY_STATUSES defaults to delivered and failed, and a list is split and trimmed
+    assert (config.state_table_name, config.listing_shards) == ("state", 16)
     assert config.notify_statuses == parse_statuses(env.DEFAULT_NOTIFY_STATUSES) == NOTIFY
     assert parse_statuses(" pending ,,in_transit ") == {"pending", "in_transit"}
     assert parse_statuses("") == frozenset()
 
 
-@pytest.mark.parametrize("missing", [env.TOPIC_ARN, env.FEATURE_FLAGS_PARAM])
+@pytest.mark.parametrize("missing", [env.TOPIC_ARN, env.FEATURE_FLAGS_PARAM, env.STATE_TABLE_NAME, env.LISTING_SHARDS])
 def test_config_names_a_missing_variable(missing: str) -> None:
     # GIVEN a required variable missing
-    environ = {env.TOPIC_ARN: "arn", env.FEATURE_FLAGS_PARAM: "/p"}
+    environ = {env.TOPIC_ARN: "arn", env.FEATURE_FLAGS_PARAM: "/p", **STATE_ENV}
     del environ[missing]
 
     # WHEN / THEN reading the settings fails, naming it
     with pytest.raises(ConfigError, match=missing):
+        NotifierConfig.from_environ(environ)
+
+
+@pytest.mark.parametrize("shards", ["0", "-1", "2.5", "two", "١"])
+def test_config_refuses_a_shard_count_that_is_not_a_positive_integer(shards: str) -> None:
+    environ = {env.TOPIC_ARN: "arn", env.FEATURE_FLAGS_PARAM: "/p", **STATE_ENV, env.LISTING_SHARDS: shards}
+    with pytest.raises(ConfigError, match=f"LISTING_SHARDS must be a positive integer, not {shards!r}"):
         NotifierConfig.from_environ(environ)
 
 
@@ -69,8 +79,10 @@ def test_notification_read_from_a_delivered_insert() -> None:
     # WHEN it is read
     notification = notification_for(record, NOTIFY)
 
-    # THEN its values are plain Python numbers and strings
-    assert notification == Notification("PKG-1001", "delivered", 1764321345123, {"lat": 40.7128, "lng": -74.006})
+    # THEN the timestamp is an int, the coordinates exactly as stored
+    assert notification == Notification(
+        "PKG-1001", "delivered", 1764321345123, {"lat": Decimal("40.7128"), "lng": Decimal("-74.006")}
+    )
     assert type(notification.timestamp) is int
 
 
@@ -134,6 +146,24 @@ def test_body_is_plain_json() -> None:
         "timestamp": 1700000000000,
         "location": {"lat": 52, "lng": -0.5},
     }
+
+
+def test_body_keeps_every_digit_stored_as_the_api_writes_it() -> None:
+    # GIVEN a coordinate a float would round to 90.0, and one a float holds exactly
+    notification = Notification(
+        "PKG-1", "delivered", 1700000000000,
+        {"lng": Decimal("-0.50"), "lat": Decimal("89.99999999999999999999999999999")},
+    )
+
+    # WHEN its body is built
+    body = message.body(notification)
+
+    # THEN the text is the API's writer's: compact, keys sorted, every stored digit kept
+    assert body == (
+        '{"location":{"lat":89.99999999999999999999999999999,"lng":-0.5},"status":"delivered",'
+        '"timestamp":1700000000000,"tracking_id":"PKG-1"}'
+    )
+    assert json.loads(body, parse_float=Decimal)["location"]["lat"] == Decimal("89.99999999999999999999999999999")
 
 
 SUBJECT_CHARS = set(string.printable) - set("\t\n\r\x0b\x0c")
