@@ -104,6 +104,10 @@ class Settings:
     alarms: AlarmSettings = AlarmSettings()
     stream: StreamSettings = StreamSettings()
     notify_statuses: tuple[str, ...] = ("delivered", "failed")
+    # Deploy-time protection (scripts.deploy): termination protection on the stack, and how
+    # long CloudFormation keeps watching the rollback-trigger alarms after an update (0..180).
+    termination_protection: bool = False
+    rollback_monitoring_minutes: int = 0
     # Partition keys per status in the listing index: a status takes about this many times
     # 1,000 writes/s, and a listing page costs this many queries (see docs/scale.md).
     listing_shards: int = 2
@@ -130,6 +134,7 @@ class Settings:
         # API Gateway gives up on an integration after 29 s; the function must not run longer
         # than the client waits by much (the original's 30 s is kept as the contract says).
         _check(self.api_function.timeout_s <= 30, "the API function's timeout must be at most 30 s")
+        _check(0 <= self.rollback_monitoring_minutes <= 180, "rollback_monitoring_minutes not in 0..180")
 
 
 PROFILES_NAMES = ("dev", "staging", "prod")
@@ -170,6 +175,8 @@ _PROFILES: dict[str, Settings] = {
         throttle_rate_limit=100,
         throttle_burst_limit=200,
         alarms=AlarmSettings(lambda_errors=1, iterator_age_ms=30_000),
+        termination_protection=True,
+        rollback_monitoring_minutes=5,
         listing_shards=16,
     ),
 }

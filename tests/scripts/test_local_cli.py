@@ -32,6 +32,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
         (["--no-such-flag"], "unrecognized arguments"),
         (["--region", "eu west"], "invalid region name"),
         (["--region", ""], "must not be empty"),
+        (["--host", ""], "argument --host: must not be empty (see --help)"),
     ],
 )
 def test_bad_flags_exit_2_with_one_line(argv: list[str], text: str, capsys: pytest.CaptureFixture[str]) -> None:
