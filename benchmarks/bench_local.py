@@ -8,10 +8,15 @@ Figures (see /work/shared/BENCHMARKS.md: A/B alternated, medians):
   the deploy pays moto's lazy loading of its CloudFormation backend as local's deploy does;
   B-warm, one long-running moto server reset between runs (moto's backends already imported).
   Goal: A/B < 3.
-- throughput: signed POST /track from one keep-alive client against one running local API,
-  requests per second with p50/p99 latency.
+- throughput: signed POST /track from 1, 16 and 64 concurrent keep-alive clients against one
+  running local API: requests per second (all clients together) and p50/p99 latency.
+- with --baseline DIR: the same throughput figures for this checkout (A) and for the checkout in
+  DIR (B, e.g. `git archive main | tar -x -C DIR`), both servers running, measured alternately
+  round after round (A first in odd rounds, B first in even ones); medians per client count and
+  the ratio A/B of requests per second (goal: not below 1 at one client).
 
 Run: .venv/bin/python benchmarks/bench_local.py [--pairs 9] [--requests 1000]
+     .venv/bin/python benchmarks/bench_local.py --baseline DIR [--rounds 9] [--requests 320]
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -60,8 +66,8 @@ def _request(connection: http.client.HTTPConnection, base_url: str, method: str,
     return response.status
 
 
-def _start_local(*flags: str) -> tuple[subprocess.Popen, str]:
-    process = subprocess.Popen([sys.executable, "-m", "scripts.local", "--port", "0", *flags], cwd=REPO_ROOT, env=_env(),
+def _start_local(*flags: str, repo: Path = REPO_ROOT) -> tuple[subprocess.Popen, str]:
+    process = subprocess.Popen([sys.executable, "-m", "scripts.local", "--port", "0", *flags], cwd=repo, env=_env(),
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     base_url = process.stdout.readline().decode().strip()
     if not base_url:
@@ -139,33 +145,96 @@ def time_deploy_alone(moto_url: str, run: int, prepared: bool = False) -> float:
     return elapsed
 
 
-def throughput(requests: int, *flags: str) -> dict[str, float]:
-    """Signed POST /track from one keep-alive client: req/s and latency percentiles (ms)."""
-    process, base_url = _start_local(*flags)
-    connection = http.client.HTTPConnection(urlsplit(base_url).hostname, urlsplit(base_url).port, timeout=30)
-    latencies = []
-    try:
-        for i in range(20):  # warm-up: imports, connections to the emulator, caches
-            _request(connection, base_url, "POST", "/track", _body(f"WARM-{i}"))
-        started = time.perf_counter()
-        for i in range(requests):
-            body = _body(f"BENCH-{i % 50}")
-            t0 = time.perf_counter()
-            status = _request(connection, base_url, "POST", "/track", body)
-            latencies.append((time.perf_counter() - t0) * 1000)
-            if status != 200:
-                raise SystemExit(f"POST /track answered {status}")
-        wall = time.perf_counter() - started
-    finally:
-        connection.close()
-        _stop(process)
+def concurrent_throughput(base_url: str, clients: int, requests: int) -> dict[str, float]:
+    """REQUESTS signed POST /track shared by CLIENTS keep-alive connections: req/s and latency percentiles (ms)."""
+    per_client = max(1, requests // clients)
+    parts = urlsplit(base_url)
+    # Opened and used once in turn, before the clock starts: this figure is keep-alive throughput,
+    # not how a burst of new connections is accepted (the tests cover that).
+    connections = [http.client.HTTPConnection(parts.hostname, parts.port, timeout=60) for _ in range(clients)]
+    for n, connection in enumerate(connections):
+        _request(connection, base_url, "POST", "/track", _body(f"WARM-{n}"))
+    start = threading.Barrier(clients + 1)
+    latencies: list[float] = []
+    failures: list[str] = []
+    lock = threading.Lock()
+
+    def client(n: int, connection: http.client.HTTPConnection) -> None:
+        mine = []
+        start.wait()
+        try:
+            for i in range(per_client):
+                t0 = time.perf_counter()
+                status = _request(connection, base_url, "POST", "/track", _body(f"BENCH-{n}-{i % 5}"))
+                mine.append((time.perf_counter() - t0) * 1000)
+                if status != 200:
+                    failures.append(f"POST /track answered {status}")
+        except Exception as error:  # reported below: a benchmark must not hide failures
+            failures.append(repr(error))
+        finally:
+            connection.close()
+            with lock:
+                latencies.extend(mine)
+
+    threads = [threading.Thread(target=client, args=(n, c)) for n, c in enumerate(connections)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    if failures:
+        raise SystemExit(f"{len(failures)} request(s) failed, first: {failures[0]}")
     latencies.sort()
     return {
-        "requests": requests,
-        "rps": requests / wall,
+        "requests": len(latencies),
+        "rps": len(latencies) / wall,
         "p50_ms": statistics.median(latencies),
         "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
     }
+
+
+def throughput(requests: int, *flags: str, client_counts: tuple[int, ...] = (1, 16, 64)) -> dict[int, dict[str, float]]:
+    """concurrent_throughput at each client count against one fresh local API."""
+    process, base_url = _start_local(*flags)
+    try:
+        concurrent_throughput(base_url, 1, 20)  # warm-up: imports, connections to the emulator, caches
+        return {clients: concurrent_throughput(base_url, clients, requests) for clients in client_counts}
+    finally:
+        _stop(process)
+
+
+def compare(baseline: Path, rounds: int, requests: int, client_counts: tuple[int, ...] = (1, 16, 64)) -> None:
+    """Throughput of this checkout (A) and of BASELINE (B), measured alternately; print medians and ratios."""
+    a_process, a_url = _start_local()
+    b_process, b_url = _start_local(repo=baseline)
+    figures: dict[tuple[str, int], list[dict[str, float]]] = {}
+    try:
+        for url in (a_url, b_url):
+            concurrent_throughput(url, 1, 20)
+        for round_number in range(rounds):
+            order = (("A", a_url), ("B", b_url)) if round_number % 2 == 0 else (("B", b_url), ("A", a_url))
+            for clients in client_counts:
+                for label, url in order:
+                    figures.setdefault((label, clients), []).append(concurrent_throughput(url, clients, requests))
+            print(f"round {round_number + 1}: " + ", ".join(
+                f"{c} client(s) A {figures['A', c][-1]['rps']:.0f} / B {figures['B', c][-1]['rps']:.0f} req/s"
+                for c in client_counts), flush=True)
+    finally:
+        _stop(a_process)
+        _stop(b_process)
+    med = statistics.median
+    print(f"\nsigned POST /track, keep-alive clients, {requests} requests per measurement, medians of {rounds} rounds")
+    print(f"A = {REPO_ROOT}, B = {baseline}")
+    print("| clients | A req/s | B req/s | A/B | A p50 ms | B p50 ms | A p99 ms | B p99 ms |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for clients in client_counts:
+        a, b = figures["A", clients], figures["B", clients]
+        ratio = med([x["rps"] / y["rps"] for x, y in zip(a, b)])
+        print(f"| {clients} | {med(x['rps'] for x in a):.0f} | {med(y['rps'] for y in b):.0f} | {ratio:.2f} | "
+              f"{med(x['p50_ms'] for x in a):.1f} | {med(y['p50_ms'] for y in b):.1f} | "
+              f"{med(x['p99_ms'] for x in a):.1f} | {med(y['p99_ms'] for y in b):.1f} |")
 
 
 def _body(tracking_id: str) -> bytes:
@@ -176,8 +245,14 @@ def main(argv: list[str] | None = None) -> int:
     """Measure and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pairs", type=int, default=9, help="A/B pairs for the ready ratio (default 9)")
-    parser.add_argument("--requests", type=int, default=1000, help="POSTs for the throughput figure (default 1000)")
+    parser.add_argument("--requests", type=int, default=None,
+                        help="POSTs per throughput measurement (default 1000; 320 with --baseline)")
+    parser.add_argument("--baseline", type=Path, help="compare throughput with the checkout in this folder")
+    parser.add_argument("--rounds", type=int, default=9, help="alternated A/B rounds with --baseline (default 9)")
     args = parser.parse_args(argv)
+    if args.baseline:
+        compare(args.baseline.resolve(), args.rounds, args.requests or 320)
+        return 0
 
     from moto.server import ThreadedMotoServer
 
@@ -210,9 +285,9 @@ def main(argv: list[str] | None = None) -> int:
           f"vs warm moto {med(warm_ratios):.2f}")
     # With streams (the default) the notifier's batches share the one invocation lock with the API.
     for label, flags in (("default", ()), ("--no-streams", ("--no-streams",))):
-        figures = throughput(args.requests, *flags)
-        print(f"signed POST /track, one keep-alive client, {figures['requests']} requests ({label}): "
-              f"{figures['rps']:.0f} req/s, p50 {figures['p50_ms']:.2f} ms, p99 {figures['p99_ms']:.2f} ms")
+        for clients, figures in throughput(args.requests or 1000, *flags).items():
+            print(f"signed POST /track, {clients} keep-alive client(s), {figures['requests']} requests ({label}): "
+                  f"{figures['rps']:.0f} req/s, p50 {figures['p50_ms']:.2f} ms, p99 {figures['p99_ms']:.2f} ms")
     return 0
 
 

@@ -26,6 +26,21 @@ from tracking_templates.names import ENV_PATTERN, is_valid_env
 
 DEFAULT_ACCESS_KEY = "testing"
 DEFAULT_SECRET_KEY = "testing"
+GRACE_S = 5.0  # on SIGINT/SIGTERM: how long requests already received may take to finish
+DRAIN_S = 5.0  # then how long the stream pollers may take to deliver what the API accepted
+# The user's AWS configuration is for AWS: a profile, a credential process or a role in it must
+# not reach the emulated stack (a stale one would stop the start with botocore's error).
+_AWS_SETTINGS_IGNORED = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_ROLE_ARN",
+    "AWS_ROLE_SESSION_NAME",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",  # would send every call past the emulator, to AWS
+)
 log = logging.getLogger("scripts.local")
 
 SIGNING_HELP = f"""\
@@ -122,11 +137,14 @@ def _raise_interrupted(signum: int, frame: Any) -> None:
 
 def _configure_logging() -> None:
     # The request log: one plain line per request on stderr, nothing from other libraries.
+    from .localgw.server import configure_server_logging
+
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
     log.addHandler(handler)
     log.setLevel(logging.INFO)
     log.propagate = False
+    configure_server_logging(logging.StreamHandler(sys.stderr))
     _quiet_emulator_logs()
 
 
@@ -219,6 +237,9 @@ def _app(stack_name: str, template: dict[str, Any], region: str, domain_name: st
 
 
 def _configure_process(region: str, endpoint_url: str | None = None) -> None:
+    for name in [*_AWS_SETTINGS_IGNORED, *(n for n in os.environ if n.startswith("AWS_ENDPOINT_URL_"))]:
+        os.environ.pop(name, None)  # AWS_ENDPOINT_URL_<SERVICE> would win over the emulator's URL
+    os.environ["AWS_CONFIG_FILE"] = os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
     os.environ.setdefault("AWS_ACCESS_KEY_ID", DEFAULT_ACCESS_KEY)
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", DEFAULT_SECRET_KEY)
     os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = region
@@ -229,6 +250,19 @@ def _configure_process(region: str, endpoint_url: str | None = None) -> None:
 
 def _since(started: float) -> float:
     return time.monotonic() - started
+
+
+def _stop_serving(server: Any, app: Any) -> None:
+    """Stop accepting, finish the requests already received, then drain the stream pollers."""
+    if server is not None:
+        unanswered = server.shutdown(GRACE_S)
+        if unanswered:
+            log.warning("%d request(s) still in progress after %.0fs got no answer", unanswered, GRACE_S)
+    if app is not None:
+        undelivered = app.stop(DRAIN_S)
+        if undelivered:
+            log.warning("%d stream record(s) were not delivered to their function (their notifications are lost)",
+                        undelivered)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -244,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     emulator = None
     app = None
     server = None
-    serving = None
+    ready = False
     try:
         with _results_stream() as results:
             try:
@@ -262,18 +296,18 @@ def main(argv: list[str] | None = None) -> int:
             app = _app(stack_name, template, args.region, server.base_host, streams=not args.no_streams)
             server.gateway = app.gateway
             app.start()
-            serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-            serving.start()
+            server.start()
+            ready = True
             base_url = f"http://{server.base_host}/{server.gateway.api.stage_name}"
             print(base_url, file=results, flush=True)
             results.close()
             log.info("serving %s on %s (ready in %.2fs; Ctrl-C to stop)",
                      ", ".join(server.gateway.api.resource_paths()), base_url, _since(started))
+            log.info("the emulated stack's state is in memory and ends with this process")
             threading.Event().wait()
     except _Interrupted:
-        if serving is None:
+        if not ready:
             print("interrupted before the API was ready", file=sys.stderr)
-            return 130
     except RuntimeError as error:  # an expected failure (the deploy's own report is above it)
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -281,16 +315,20 @@ def main(argv: list[str] | None = None) -> int:
         log.exception("error: the local stack could not start")
         return 1
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-        if app is not None:
-            app.stop()
-        if server is not None:
-            if serving is not None:
-                server.shutdown()
-            server.server_close()
-        if emulator is not None:
-            emulator.stop()
+        try:
+            if ready:
+                log.info("stopping: finishing requests in progress, then the stream deliveries (Ctrl-C again: "
+                         "stop now)")
+            _stop_serving(server, app)
+        except _Interrupted:  # a second Ctrl-C: the user does not want to wait
+            log.warning("stopped without waiting for requests in progress or stream deliveries")
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+            if emulator is not None:
+                emulator.stop()
+    if not ready:
+        return 130
     log.info("stopped")
     return 0
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import binascii
 import json
+from dataclasses import dataclass
+
 from troposphere import AWSObject, GetAtt, Ref, Sub
 from troposphere.apigateway import (
     AccessLogSetting,
@@ -21,17 +23,19 @@ from troposphere.apigateway import (
 )
 from troposphere.awslambda import Permission
 from troposphere.iam import Role
+from troposphere.logs import LogGroup
 
 from . import policies, sources
 from .compute import Compute
+from .encryption import Encryption
 from .inputs import Inputs, stack_tags
-from .logs import Logs
+from .logs import Logs, api_execution_log_group
 from .names import REQUEST_MODEL_NAME, REST_API_NAME, Resources
-from .records import Record
 from .settings import Settings
 from .suppressions import NO_API_CACHE, checkov_metadata
 
-# One JSON line per request; the fields API Gateway documents for $context.
+# One JSON line per request; the fields API Gateway documents for $context. The error and
+# integration fields say why a request failed (a SigV4 403, a validation 400, an integration 5xx).
 ACCESS_LOG_FORMAT = json.dumps(
     {
         "requestId": "$context.requestId",
@@ -47,13 +51,18 @@ ACCESS_LOG_FORMAT = json.dumps(
         "responseLength": "$context.responseLength",
         "integrationLatency": "$context.integrationLatency",
         "xrayTraceId": "$context.xrayTraceId",
+        "errorMessage": "$context.error.message",
+        "errorResponseType": "$context.error.responseType",
+        "integrationErrorMessage": "$context.integrationErrorMessage",
+        "integrationStatus": "$context.integration.status",
     },
     sort_keys=True,
     separators=(",", ":"),
 )
 
 
-class Api(Record):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Api:
     """Everything API Gateway: the API, its routes, validation, deployment and stage."""
 
     rest_api: RestApi
@@ -64,8 +73,22 @@ class Api(Record):
     permissions: tuple[Permission, ...]
     deployment: Deployment
     stage: Stage
+    # Where the stage's execution logs (errors only) go.
+    execution_log: LogGroup
     # The account-level logging role and setting (empty when settings leave them to others).
     account_logging: tuple[AWSObject, ...]
+
+
+class ObjectSchemaModel(Model):
+    """An `AWS::ApiGateway::Model` whose Schema stays a JSON object.
+
+    CloudFormation takes the schema as an object or a string; troposphere's Model.validate()
+    turns an object into a string, which CDK's `CfnInclude` (its L1 model types Schema as an
+    object) refuses. The schema is an object read from the handler's schema file, so valid JSON.
+    """
+
+    def validate(self) -> None:
+        """Nothing to check beyond the property types (troposphere's would stringify Schema)."""
 
 
 def definition_hash(*objects: AWSObject) -> str:
@@ -105,7 +128,7 @@ def _account_logging(inputs: Inputs) -> tuple[Role, Account]:
     return role, Account("ApiGatewayAccount", CloudWatchRoleArn=GetAtt(role, "Arn"))
 
 
-def api(settings: Settings, inputs: Inputs, funcs: Compute, log: Logs) -> Api:
+def api(settings: Settings, inputs: Inputs, enc: Encryption, funcs: Compute, log: Logs) -> Api:
     """A regional REST API with AWS_IAM auth, the request model and a hashed deployment."""
     rest_api = RestApi(
         Resources.REST_API,
@@ -117,7 +140,7 @@ def api(settings: Settings, inputs: Inputs, funcs: Compute, log: Logs) -> Api:
     root = GetAtt(rest_api, "RootResourceId")
     track = Resource("TrackResource", RestApiId=Ref(rest_api), ParentId=root, PathPart="track")
     status = Resource("StatusResource", RestApiId=Ref(rest_api), ParentId=root, PathPart="status")
-    model = Model(
+    model = ObjectSchemaModel(
         Resources.REQUEST_MODEL,
         RestApiId=Ref(rest_api),
         Name=REQUEST_MODEL_NAME,
@@ -180,6 +203,12 @@ def api(settings: Settings, inputs: Inputs, funcs: Compute, log: Logs) -> Api:
         DependsOn=[m.title for m in methods],
     )
     account_logging = _account_logging(inputs) if settings.manage_api_gateway_account else ()
+    execution_log = api_execution_log_group(settings, inputs, enc, rest_api)
+    # The stage comes after its execution log group (or API Gateway creates one of its own on the
+    # first error) and after the account's logging role, which access and execution logs both need.
+    stage_depends_on = [execution_log.title]
+    if account_logging:
+        stage_depends_on.append(account_logging[-1].title)
     stage = Stage(
         Resources.STAGE,
         RestApiId=Ref(rest_api),
@@ -192,6 +221,9 @@ def api(settings: Settings, inputs: Inputs, funcs: Compute, log: Logs) -> Api:
                 ResourcePath="/*",
                 HttpMethod="*",
                 MetricsEnabled=True,
+                # Why a request failed, for every method; never request or response bodies.
+                LoggingLevel="ERROR",
+                DataTraceEnabled=False,
                 ThrottlingRateLimit=settings.throttle_rate_limit,
                 ThrottlingBurstLimit=settings.throttle_burst_limit,
             )
@@ -199,10 +231,8 @@ def api(settings: Settings, inputs: Inputs, funcs: Compute, log: Logs) -> Api:
         AccessLogSetting=AccessLogSetting(DestinationArn=GetAtt(log.api_access, "Arn"), Format=ACCESS_LOG_FORMAT),
         Tags=stack_tags(inputs),
         Metadata=checkov_metadata(NO_API_CACHE),
+        DependsOn=stage_depends_on,
     )
-    if account_logging:
-        # The stage's access logging needs the account's role in place first.
-        stage.DependsOn = [account_logging[-1].title]
     return Api(
         rest_api=rest_api,
         resources=(track, status),
@@ -212,5 +242,6 @@ def api(settings: Settings, inputs: Inputs, funcs: Compute, log: Logs) -> Api:
         permissions=permissions,
         deployment=deployment,
         stage=stage,
+        execution_log=execution_log,
         account_logging=account_logging,
     )

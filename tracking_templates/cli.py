@@ -2,56 +2,27 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from pathlib import Path
-from types import SimpleNamespace
-from typing import TYPE_CHECKING, NoReturn
+from typing import NoReturn
 
 from .names import ENV_PATTERN
 from .settings import SettingsError, settings_for
 
-if TYPE_CHECKING:
-    import argparse
-
 FORMATS = ("json", "yaml", "mermaid")
 DEFAULT_ENV, DEFAULT_FORMAT = "dev", "json"
 PROG = "python -m tracking_templates"
-# Each flag's spellings -> its destination; `_plain_args` reads exactly these.
-_FLAGS = {"--env": "env", "--format": "format", "-o": "output", "--output": "output"}
 
 
-def _plain_args(argv: list[str]) -> SimpleNamespace | None:
-    """The flags of a plain command line (each flag spelled out once, followed by its value), or
-    None for anything else (help, errors, abbreviations, `--flag=value`...): argparse reads those.
-
-    Why: argparse and the gettext, locale and shutil modules it loads cost about 4 ms, an eighth
-    of what the generator adds to the troposphere imports, on every run that needs none of it.
-    A test checks that argparse reads every command line accepted here the same way.
-    """
-    values: dict[str, str] = {}
-    arguments = iter(argv)
-    for flag in arguments:
-        dest, value = _FLAGS.get(flag), next(arguments, None)
-        # A value starting with "-" is a flag or a negative number to argparse: let it decide.
-        if dest is None or dest in values or value is None or value.startswith("-"):
-            return None
-        values[dest] = value
-    if values.get("format", DEFAULT_FORMAT) not in FORMATS:
-        return None
-    output = values.get("output")
-    return SimpleNamespace(env=values.get("env", DEFAULT_ENV), format=values.get("format", DEFAULT_FORMAT),
-                           output=None if output is None else Path(output))
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # One line on stderr, nothing on stdout, exit 2 (argparse would print the usage too).
+        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def _parser() -> argparse.ArgumentParser:
-    import argparse
-
-    class _Parser(argparse.ArgumentParser):
-        def error(self, message: str) -> NoReturn:
-            # One line on stderr, nothing on stdout, exit 2.
-            self.exit(2, f"{self.prog}: error: {message}\n")
-
     parser = _Parser(
         prog=PROG,
         description="Write the logistics-tracking CloudFormation template (JSON by default) to stdout or FILE.",
@@ -82,13 +53,12 @@ def render(env: str, fmt: str = "json") -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse flags, render, write; usage errors exit 2 with one line on stderr."""
-    args = _plain_args(sys.argv[1:] if argv is None else argv)
-    if args is None:
-        args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
     try:
         settings_for(args.env)
     except SettingsError as error:
-        _parser().error(str(error))
+        parser.error(str(error))
     output = render(args.env, args.format)
     if args.output is None:
         try:

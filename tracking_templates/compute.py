@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from troposphere import GetAtt, Parameter, Ref, Sub
 from troposphere.awslambda import (
     Code,
@@ -34,7 +36,6 @@ from .names import (
 )
 from .notifications import Notifications
 from .parameters import Parameters
-from .records import Record
 from .settings import FunctionSettings, Settings
 from .storage import Storage
 from .suppressions import NO_VPC, STREAM_FAILURES_GO_TO_MAPPING_DLQ, checkov_metadata
@@ -45,7 +46,8 @@ API_SERVICE_NAME = "tracking-api"
 NOTIFIER_SERVICE_NAME = "status-notifier"
 
 
-class Compute(Record):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Compute:
     """The API function, the notifier function and the notifier's stream mapping."""
 
     api_function: Function

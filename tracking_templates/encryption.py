@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from awacs.aws import Allow, ArnLike, Condition, Policy, Principal, Statement, StringEquals
 from awacs import kms as kms_actions
 from troposphere import Sub
@@ -9,12 +11,12 @@ from troposphere.kms import Key
 
 from .inputs import Inputs
 from .names import Resources
-from .records import Record
 
 ROOT_ARN = "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"
 
 
-class Encryption(Record):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Encryption:
     """The key (one per stack: its policy names the services that may use it)."""
 
     key: Key

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from awacs.aws import Policy, Statement
 from troposphere import Sub
 from troposphere.iam import Policy as InlinePolicy
@@ -13,11 +15,11 @@ from .inputs import Inputs, stack_tags
 from .logs import Logs
 from .notifications import Notifications
 from .parameters import Parameters
-from .records import Record
 from .storage import Storage
 
 
-class Iam(Record):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Iam:
     """The API function's role and the notifier's role."""
 
     api_role: Role

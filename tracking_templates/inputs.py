@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from troposphere import AWSHelperFn, Equals, Not, Parameter, Ref, Tags
 
 from .names import ENV_PATTERN, Params
-from .records import Record
 from .settings import Settings
 
 # S3 object keys and bucket names as AWS accepts them; cfn-lint checks S3Key/S3Bucket values.
@@ -14,7 +15,8 @@ _KEY_PATTERN = r"^[^\s]{1,1024}$"
 HAS_NOTIFICATION_EMAIL = "HasNotificationEmail"
 
 
-class Inputs(Record):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Inputs:
     """The Parameters, and the Condition derived from them."""
 
     environment: Parameter

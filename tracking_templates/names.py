@@ -92,6 +92,8 @@ class MoreOutputs:
 API_FUNCTION_NAME = "tracking-processor-${Environment}"
 NOTIFIER_FUNCTION_NAME = "tracking-notifier-${Environment}"
 REST_API_NAME = "tracking-api-${Environment}"
+# API Gateway's own name for a stage's execution log group (it writes there, whoever created it).
+API_EXECUTION_LOG_NAME = "API-Gateway-Execution-Logs_${Api}/${Environment}"
 DASHBOARD_NAME = "logistics-tracking-${Environment}"
 CONFIG_PARAM_PATH = "/logistics/api/${Environment}/config"
 DB_PARAM_PATH = "/logistics/db/${Environment}/endpoint"

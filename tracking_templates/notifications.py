@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from troposphere import GetAtt, Ref, Sub
 from troposphere.sns import SubscriptionResource, Topic
 
 from .encryption import Encryption
 from .inputs import HAS_NOTIFICATION_EMAIL, Inputs, stack_tags
 from .names import Resources
-from .records import Record
 
 
-class Notifications(Record):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Notifications:
     """The encrypted topic and the email subscription that exists only with an address."""
 
     topic: Topic

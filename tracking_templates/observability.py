@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+
 from troposphere import GetAtt, Ref, Sub
 from troposphere.cloudwatch import Alarm, Dashboard, MetricDimension
 
@@ -10,21 +12,24 @@ from .api import Api
 from .compute import Compute
 from .names import DASHBOARD_NAME, Resources
 from .notifications import Notifications
-from .records import Record
 from .settings import Settings
 from .storage import Storage
 
 PERIOD_S = 300
 
 
-class Observability(Record):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Observability:
     """The alarms and the dashboard."""
 
     alarms: tuple[Alarm, ...]
     dashboard: Dashboard
 
 
-class _Metric(Record):
+@dataclass(frozen=True, slots=True)
+class _Metric:
+    """One CloudWatch metric: namespace, name and dimensions."""
+
     namespace: str
     name: str
     dimensions: tuple[tuple[str, object], ...]

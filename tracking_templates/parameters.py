@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+
 from troposphere import Ref, Sub
 from troposphere.ssm import Parameter as SsmParameter
 
 from .names import CONFIG_PARAM_PATH, DB_PARAM_PATH, FEATURE_FLAGS_PARAM_PATH, Resources
-from .records import Record
 from .storage import Storage
 
 # The original design's values.
@@ -15,7 +16,8 @@ API_CONFIG = {"max_request_size": "10MB", "timeout": 30, "rate_limit": 100}
 FEATURE_FLAGS = {"enhanced_tracking": True, "batch_processing": False, "real_time_notifications": True}
 
 
-class Parameters(Record):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Parameters:
     """The three parameters, each under /logistics/<area>/<env>/."""
 
     config: SsmParameter

@@ -7,8 +7,9 @@ by environment profile when the template is generated.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields, replace
+
 from .names import ENV_PATTERN, is_valid_env
-from .records import Record
 
 # The values CloudWatch Logs accepts for RetentionInDays.
 LOG_RETENTION_DAYS = frozenset(
@@ -28,7 +29,8 @@ def _check(condition: bool, message: str) -> None:
         raise SettingsError(message)
 
 
-class FunctionSettings(Record):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FunctionSettings:
     """Sizing and logging of one Lambda function."""
 
     memory_mb: int
@@ -36,14 +38,15 @@ class FunctionSettings(Record):
     reserved_concurrency: int
     log_level: str = "INFO"
 
-    def _validate(self) -> None:
+    def __post_init__(self) -> None:
         _check(128 <= self.memory_mb <= 10240, f"memory_mb {self.memory_mb} not in 128..10240")
         _check(1 <= self.timeout_s <= 900, f"timeout_s {self.timeout_s} not in 1..900")
         _check(self.reserved_concurrency >= 1, "reserved_concurrency must be at least 1")
         _check(self.log_level in LOG_LEVELS, f"log_level {self.log_level!r} not in {sorted(LOG_LEVELS)}")
 
 
-class AlarmSettings(Record):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlarmSettings:
     """Alarm thresholds (the original design's four, then ours)."""
 
     api_4xx_errors: int = 10  # Sum over 2 x 300 s
@@ -54,12 +57,13 @@ class AlarmSettings(Record):
     dlq_messages: int = 0  # Maximum visible messages over 1 x 300 s: any message is news
     iterator_age_ms: int = 60_000  # Maximum over 1 x 300 s: the notifier falls behind
 
-    def _validate(self) -> None:
-        for name, value in zip(self._fields, self._values()):
-            _check(value >= 0, f"alarm threshold {name} must not be negative")
+    def __post_init__(self) -> None:
+        for field in fields(self):
+            _check(getattr(self, field.name) >= 0, f"alarm threshold {field.name} must not be negative")
 
 
-class StreamSettings(Record):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StreamSettings:
     """How the notifier consumes the table's stream."""
 
     batch_size: int = 100
@@ -67,7 +71,7 @@ class StreamSettings(Record):
     max_retry_attempts: int = 3
     max_record_age_s: int = 3600
 
-    def _validate(self) -> None:
+    def __post_init__(self) -> None:
         _check(1 <= self.batch_size <= 10000, "stream batch_size not in 1..10000")
         _check(0 <= self.batching_window_s <= 300, "stream batching_window_s not in 0..300")
         # Bounded retries: AWS allows -1 (forever) and 0..10000; forever would block the shard.
@@ -75,7 +79,8 @@ class StreamSettings(Record):
         _check(60 <= self.max_record_age_s <= 604800, "stream max_record_age_s not in 60..604800")
 
 
-class Settings(Record):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
     """Everything that differs between environments, for one environment."""
 
     env: str
@@ -97,7 +102,7 @@ class Settings(Record):
     stream: StreamSettings = StreamSettings()
     notify_statuses: tuple[str, ...] = ("delivered", "failed")
 
-    def _validate(self) -> None:
+    def __post_init__(self) -> None:
         _check(is_valid_env(self.env), f"invalid environment {self.env!r}: must match {ENV_PATTERN}")
         _check(self.profile in PROFILES_NAMES, f"unknown profile {self.profile!r}")
         _check(
@@ -158,4 +163,4 @@ def settings_for(env: str) -> Settings:
     """The settings of environment `env`: its own profile, or dev's for any other valid name."""
     if not is_valid_env(env):
         raise SettingsError(f"invalid environment {env!r}: must match {ENV_PATTERN}")
-    return _PROFILES.get(env, _PROFILES["dev"]).replace(env=env)
+    return replace(_PROFILES.get(env, _PROFILES["dev"]), env=env)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from troposphere import GetAtt, Sub
 from troposphere.dynamodb import (
     AttributeDefinition,
@@ -18,14 +20,14 @@ from troposphere.sqs import Queue
 from .encryption import Encryption
 from .inputs import Inputs, stack_tags
 from .names import STATUS_INDEX, Resources
-from .records import Record
 from .settings import Settings
 
 DLQ_RETENTION_S = 14 * 24 * 3600
 DLQ_VISIBILITY_TIMEOUT_S = 300
 
 
-class Storage(Record):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Storage:
     """The table (with its stream) and the dead-letter queue."""
 
     table: Table

@@ -44,7 +44,7 @@ def build_template(settings: Settings) -> Template:
     log = logs(settings, ins, enc)
     roles = iam(ins, enc, store, notes, params, log)
     funcs = compute(settings, ins, enc, store, notes, params, log, roles)
-    gateway = api(settings, ins, funcs, log)
+    gateway = api(settings, ins, enc, funcs, log)
     watch = observability(settings, store, notes, funcs, gateway)
 
     t.add_resource(enc.key)
@@ -52,7 +52,8 @@ def build_template(settings: Settings) -> Template:
     t.add_resource([log.api_function, log.notifier_function, log.api_access, roles.api_role, roles.notifier_role])
     t.add_resource([funcs.api_function, funcs.notifier_function, funcs.stream_mapping])
     t.add_resource([gateway.rest_api, *gateway.resources, gateway.model, gateway.validator, *gateway.methods])
-    t.add_resource([*gateway.permissions, *gateway.account_logging, gateway.deployment, gateway.stage])
+    t.add_resource([*gateway.permissions, *gateway.account_logging, gateway.execution_log, gateway.deployment,
+                    gateway.stage])
     t.add_resource([*watch.alarms, watch.dashboard])
 
     # Outputs read only Refs and attributes of resources every emulator creates (no Stage,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +19,8 @@ from .sigv4 import Credentials
 from .stack import Clients, DeployedStack, deployed_stack, function_config
 from .streams import StreamPoller, stream_mappings
 
+log = logging.getLogger("scripts.local")
+
 
 @dataclass
 class LocalApp:
@@ -31,13 +35,21 @@ class LocalApp:
             poller.prime()
             poller.start()
 
-    def stop(self, timeout: float = 5.0) -> None:
-        """Stop the pollers after their current batch."""
+    def stop(self, timeout: float = 5.0) -> int:
+        """Drain the pollers: deliver what the streams already hold, for TIMEOUT seconds at most.
+
+        Returns how many stream records were left undelivered (0: nothing was lost).
+        """
+        deadline = time.monotonic() + timeout
         for poller in self.pollers:
-            poller.stop()
+            poller.drain(timeout)
         for poller in self.pollers:
+            # A second more than the drain's own deadline: a batch may be in the function.
             if poller.is_alive():
-                poller.join(timeout)
+                poller.join(max(0.0, deadline + 1.0 - time.monotonic()))
+            if poller.is_alive():
+                log.warning("%s: still delivering a batch after %.0fs; not waiting for it", poller.name, timeout)
+        return sum(poller.undelivered for poller in self.pollers)
 
 
 def _stage(stack: DeployedStack, domain_name: str, api: Any) -> StageInfo:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import re
 import time
 import uuid
 from collections.abc import Mapping
@@ -25,6 +26,13 @@ from .validation import RequestRejected, RequestValidator
 log = logging.getLogger("scripts.local")
 
 JSON = "application/json"
+# Lambda's synchronous invocation payload limit (6 MB): the event, as JSON, in bytes.
+INVOCATION_LIMIT = 6 * 1024 * 1024
+# JSON escapes one body byte into at most 6 characters and the headers are bounded by the HTTP
+# server, so a smaller body cannot make an event over the limit: only larger ones are measured.
+_MEASURE_FROM = INVOCATION_LIMIT // 8
+_SLASHES = re.compile("/{2,}")
+TOO_LONG = "Request Too Long"  # API Gateway's answer to a payload over a limit (413)
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,22 @@ def _gateway_answer(status: int, error_type: str, message: str, request_id: str)
     body = json.dumps({"message": message}).encode("utf-8")
     headers = (("Content-Type", JSON), ("x-amzn-RequestId", request_id), ("x-amzn-ErrorType", error_type))
     return HttpResponse(status, headers, body)
+
+
+def _request_target(raw_path: str) -> tuple[str, str, str]:
+    """A request target as sent in origin form (what the signature covers), its path with repeated
+    slashes collapsed (as SigV4's canonical path collapses them) and its query string."""
+    if not raw_path.startswith("/"):  # absolute form: http://host/path?query
+        split = urlsplit(raw_path)
+        raw_path = (split.path or "/") + (f"?{split.query}" if split.query else "")
+    # Not urlsplit on the origin form: it would read "//dev//status" as the host "dev" and the path "//status".
+    path, _, query = raw_path.partition("?")
+    return raw_path, _SLASHES.sub("/", path), query
+
+
+def _too_long(request_id: str) -> HttpResponse:
+    body = json.dumps({"message": TOO_LONG}).encode("utf-8")
+    return HttpResponse(413, (("Content-Type", JSON), ("x-amzn-RequestId", request_id)), body)
 
 
 def _integration_failure(request_id: str) -> HttpResponse:
@@ -121,11 +145,11 @@ class Gateway:
             return _integration_failure(request_id)
 
     def _handle(self, request: HttpRequest, request_id: str) -> HttpResponse:
-        split = urlsplit(request.raw_path)
+        target, full_path, query_string = _request_target(request.raw_path)
         stage_prefix = f"/{self.stage.stage}"
-        if not (split.path == stage_prefix or split.path.startswith(stage_prefix + "/")):
+        if not (full_path == stage_prefix or full_path.startswith(stage_prefix + "/")):
             return _gateway_answer(403, "ForbiddenException", "Forbidden", request_id)
-        path = split.path[len(stage_prefix):] or "/"
+        path = full_path[len(stage_prefix):] or "/"
         if len(path) > 1 and path.endswith("/"):
             path = path.rstrip("/") or "/"
         match = self.api.match(request.method, unquote(path))
@@ -137,14 +161,14 @@ class Gateway:
         caller = None
         if route.authorization == "AWS_IAM":
             host = request.header("Host", self.stage.domain_name)
-            signed = SignedRequest(request.method, f"http://{host}{request.raw_path}", request.headers, request.body)
+            signed = SignedRequest(request.method, f"http://{host}{target}", request.headers, request.body)
             try:
                 access_key = verify(signed, self._credentials, self._region)
             except AuthError as error:
                 return _gateway_answer(error.status, error.error_type, error.message, request_id)
             caller = Caller(access_key, self._caller.account_id, self._caller.user_arn, self._caller.user_id)
 
-        query = parse_qsl(split.query, keep_blank_values=True)
+        query = parse_qsl(query_string, keep_blank_values=True)
         multi_query: dict[str, list[str]] = {}
         for key, value in query:
             multi_query.setdefault(key, []).append(value)
@@ -167,6 +191,11 @@ class Gateway:
             protocol=request.protocol,
         )
         event = proxy_event(api_request, match, self.stage, caller, request_id, time.time())
+        if len(request.body) > _MEASURE_FROM and (size := len(json.dumps(event).encode("utf-8"))) > INVOCATION_LIMIT:
+            # On AWS the Invoke call fails (RequestEntityTooLargeException): the function never runs.
+            log.error("%s not invoked: its event is %d bytes, over Lambda's %d-byte invocation payload limit",
+                      function.config.name, size, INVOCATION_LIMIT)
+            return _too_long(request_id)
         try:
             result = function.invoke(event)
         except Exception:

@@ -1,104 +1,261 @@
-"""The HTTP front of the local gateway: stdlib threading server, HTTP/1.1 keep-alive."""
+"""The HTTP front of the local gateway: waitress does the HTTP, the Gateway answers.
+
+waitress frames HTTP/1.1 strictly (a malformed or ambiguous length is a 400, never a second
+request), bounds the headers and the body while reading (a body over API Gateway's 10 MB
+limit is refused from its Content-Length, before a byte of it is read), closes idle and
+half-sent connections, and hands the app a request only once all of it has arrived.
+"""
 
 from __future__ import annotations
 
+import http.client
+import json
 import logging
+import socket
+import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable, Iterable
+from typing import Any
+from wsgiref.util import is_hop_by_hop
 
-from .gateway import Gateway, HttpRequest
+from waitress import wasyncore
+from waitress.channel import HTTPChannel
+from waitress.parser import HTTPRequestParser, ParsingError, TransferEncodingNotImplemented
+from waitress.server import TcpWSGIServer
+from waitress.task import ErrorTask
+
+from .gateway import TOO_LONG, Gateway, HttpRequest
 
 log = logging.getLogger("scripts.local")
-_MAX_LINE = 65536  # longest chunk-size or trailer line read
+
+PAYLOAD_LIMIT = 10 * 1024 * 1024  # API Gateway REST's request payload limit (10 MB), in bytes
+HEADER_LIMIT = 64 * 1024  # request line and headers, in bytes
+IDLE_TIMEOUT_S = 30  # a connection with nothing to do (idle keep-alive, half-sent request) is closed
+THREADS = 8  # requests served at once (the functions themselves run one at a time)
+CONNECTION_LIMIT = 500  # beyond this, new connections wait in the backlog
+BACKLOG = 1024  # connections the kernel queues before accept
+LINGER_S = 5.0  # after an error answer: how long the rest of a refused request is read and dropped
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive: every answer carries Content-Length
-    # Headers and body go out in separate writes; without this, Nagle's algorithm and the
-    # client's delayed ACK add ~40 ms to every keep-alive request.
-    disable_nagle_algorithm = True
-    server: LocalApiServer
+class _StrictParser(HTTPRequestParser):
+    """waitress's parser, also refusing what RFC 9112 allows a server to refuse as ambiguous."""
 
-    def _read_chunked(self) -> bytes:
-        """A `Transfer-Encoding: chunked` body (RFC 9112 7.1); ValueError when malformed."""
-        chunks: list[bytes] = []
-        while True:
-            size_line = self.rfile.readline(_MAX_LINE + 1)
-            if len(size_line) > _MAX_LINE or not size_line.endswith(b"\n"):
-                raise ValueError("chunk size line")
-            size = int(size_line.split(b";", 1)[0].strip(), 16)  # ValueError when not hex
-            if size < 0:
-                raise ValueError("chunk size")
-            if size == 0:
-                break
-            chunk = self.rfile.read(size)
-            if len(chunk) != size or self.rfile.readline(3) not in (b"\r\n", b"\n"):
-                raise ValueError("chunk data")
-            chunks.append(chunk)
-        while True:  # trailer fields, up to the empty line that ends the message
-            line = self.rfile.readline(_MAX_LINE + 1)
-            if len(line) > _MAX_LINE or not line.endswith(b"\n"):
-                raise ValueError("trailer")
-            if line in (b"\r\n", b"\n"):
-                return b"".join(chunks)
+    def received(self, data: bytes) -> int:
+        """Take in DATA; a request already refused (a 413 from its Content-Length) asks for no body."""
+        consumed = super().received(data)
+        if self.error is not None:
+            # waitress would answer "Expect: 100-continue" with 100 Continue, then read the body
+            # it has already refused before sending the error.
+            self.expect_continue = False
+        return consumed
 
-    def _read_body(self) -> bytes:
-        """The request body, framed by chunked transfer coding or Content-Length; ValueError when malformed."""
-        if self.headers.get("Transfer-Encoding", "").strip().lower() == "chunked":
-            return self._read_chunked()
-        if self.headers.get("Transfer-Encoding"):
-            raise ValueError("unsupported transfer coding")
-        length = int(self.headers.get("Content-Length") or 0)
-        if length < 0:
-            raise ValueError("negative Content-Length")
-        return self.rfile.read(length) if length > 0 else b""
-
-    def _serve(self) -> None:
-        started = time.perf_counter()
+    def parse_header(self, header_plus: bytes) -> None:
+        """Parse the head; ParsingError (a 400) for framing that could be read two ways."""
         try:
-            body = self._read_body()
-        except ValueError:
-            # The rest of the stream cannot be framed: answer and drop the connection.
-            self.close_connection = True
-            self.send_error(400, "Bad request body framing")
-            return
-        request = HttpRequest(
-            method=self.command,
-            raw_path=self.path,
-            headers=tuple(self.headers.items()),
-            body=body,
-            source_ip=self.client_address[0],
-            protocol=self.request_version,
-        )
-        response = self.server.gateway.handle(request)
-        self.send_response_only(response.status)
-        for name, value in response.headers:
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(response.body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(response.body)
-        elapsed_ms = (time.perf_counter() - started) * 1000
-        log.info("%s %s %d %.1fms", self.command, self.path, response.status, elapsed_ms)
-
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib's signature
-        """Silence the stdlib's access log: `_serve` writes one line per request instead."""
+            super().parse_header(header_plus)
+        except TransferEncodingNotImplemented as error:  # a body this server cannot frame: 400 as any other
+            raise ParsingError(str(error)) from None
+        if self.version not in ("1.0", "1.1"):
+            raise ParsingError(f"HTTP version {self.version or '(none)'} is not supported")
+        if self.chunked and "CONTENT_LENGTH" in self.headers:
+            # Request smuggling's favourite: a front end that reads the length and a back end
+            # that reads the chunks disagree on where the next request starts.
+            raise ParsingError("Content-Length together with Transfer-Encoding")
+        if self.version == "1.0" and "TRANSFER_ENCODING" in self.headers:
+            raise ParsingError("Transfer-Encoding in an HTTP/1.0 request")
 
 
-class LocalApiServer(ThreadingHTTPServer):
-    """A threading HTTP server bound to one Gateway."""
+class _JsonErrorTask(ErrorTask):
+    """waitress's answer to a request it refuses, as API Gateway's JSON `{"message": ...}`."""
 
-    daemon_threads = True
-    block_on_close = False
+    def execute(self) -> None:
+        """Write the error status, a JSON body, and close the connection after it."""
+        error = self.request.error
+        self.status = f"{error.code} {error.reason}"
+        message = TOO_LONG if error.code == 413 else f"{error.reason}: {error.body}"
+        body = json.dumps({"message": message}).encode("utf-8")
+        self.response_headers.append(("Content-Type", "application/json"))
+        self.set_close_on_finish()  # the rest of the stream cannot be trusted
+        self.channel.linger_after_close = True
+        self.content_length = len(body)
+        self.write(body)
 
-    def __init__(self, address: tuple[str, int], gateway: Gateway | None = None) -> None:
-        super().__init__(address, _Handler)
+
+class _Channel(HTTPChannel):
+    """waitress's connection, with a lingering close after an error answer.
+
+    A client still sending what the server refused (an 11 MB body after its 413) would get a
+    reset, losing the answer, if the socket closed with its bytes unread: so the server shuts
+    its sending side, then reads and drops what still comes for LINGER_S seconds at most.
+    """
+
+    parser_class = _StrictParser
+    error_task_class = _JsonErrorTask
+    linger_after_close = False
+    _linger_until: float | None = None
+
+    def handle_close(self) -> None:
+        """Close; after an error answer, first half-close and drain (see the class)."""
+        if self.linger_after_close and self._linger_until is None and self.connected:
+            try:
+                self.socket.shutdown(socket.SHUT_WR)
+            except OSError:
+                return super().handle_close()
+            self._linger_until = time.monotonic() + LINGER_S
+            self.will_close = self.close_when_flushed = False
+            return None
+        return super().handle_close()
+
+    def readable(self) -> bool:
+        """While lingering: always, to drain; otherwise as waitress decides."""
+        return self._linger_until is not None or super().readable()
+
+    def handle_read(self) -> None:
+        """While lingering, drop what arrives (the peer's end closes the channel); else parse it."""
+        if self._linger_until is None:
+            return super().handle_read()
+        try:
+            data = self.recv(self.adj.recv_bytes)  # b"": the peer closed, and so has the channel
+        except OSError:
+            data = b""
+            super().handle_close()
+        if data and time.monotonic() > self._linger_until:
+            super().handle_close()
+        return None
+
+
+class _Server(TcpWSGIServer):
+    channel_class = _Channel
+
+
+class _OneLineFormatter(logging.Formatter):
+    """waitress's own log records (a client that went away, a socket error) as one line each."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The message, and the exception's type and text where a traceback would go."""
+        message = record.getMessage()
+        if record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            message = f"{message}: {type(error).__name__}: {error}"
+        return f"http: {message}"
+
+
+def configure_server_logging(handler: logging.Handler) -> None:
+    """Route waitress's log to HANDLER, one line per record, without its queue-depth chatter."""
+    handler.setFormatter(_OneLineFormatter())
+    waitress_log = logging.getLogger("waitress")
+    waitress_log.handlers = [handler]
+    waitress_log.setLevel(logging.INFO)
+    waitress_log.propagate = False
+    # "Task queue depth is N" on every burst of clients: expected here, nothing to act on.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+
+
+def _headers(environ: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    # WSGI keeps header names as HTTP_UPPER_SNAKE; API Gateway hands the function the
+    # client's spelling, which for every common client is this Title-Case.
+    headers = []
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            name = key[5:]
+        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            name = key
+        else:
+            continue
+        headers.append(("-".join(part.capitalize() for part in name.split("_")), value))
+    return tuple(headers)
+
+
+class LocalApiServer:
+    """waitress on ADDRESS serving one Gateway, with a bounded graceful shutdown."""
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        gateway: Gateway | None = None,
+        idle_timeout: int = IDLE_TIMEOUT_S,
+        threads: int = THREADS,
+    ) -> None:
         self.gateway = gateway  # type: ignore[assignment] - set before serving starts
+        self._map: dict[int, Any] = {}  # waitress's socket map: the listener and every connection
+        self._server = _Server(
+            self._app,
+            map=self._map,
+            host=address[0],
+            port=address[1],
+            threads=threads,
+            backlog=BACKLOG,
+            connection_limit=CONNECTION_LIMIT,
+            channel_timeout=idle_timeout,
+            cleanup_interval=max(1, min(idle_timeout, 5)),
+            max_request_header_size=HEADER_LIMIT,
+            max_request_body_size=PAYLOAD_LIMIT + 1,  # waitress refuses a length >= its limit
+            clear_untrusted_proxy_headers=False,  # the function sees every header the client sent
+            asyncore_use_poll=True,  # select() cannot watch a descriptor numbered 1024 or more
+            ident="local-gateway",
+        )
+        # waitress sets TCP_NODELAY on every connection: without it, Nagle's algorithm and the
+        # client's delayed ACK add ~40 ms to every keep-alive request.
+        self._thread: threading.Thread | None = None
+
+    @property
+    def server_address(self) -> tuple[str, int]:
+        """(host, port) the server listens on."""
+        return self._server.effective_host, int(self._server.effective_port)
 
     @property
     def base_host(self) -> str:
         """host:port the server listens on."""
-        host, port = self.server_address[:2]
+        host, port = self.server_address
         return f"{host}:{port}"
+
+    def start(self) -> None:
+        """Serve in a background thread."""
+        self._thread = threading.Thread(target=self._server.run, name="http", daemon=True)
+        self._thread.start()
+
+    def _in_loop(self, action: Callable[[], None]) -> None:
+        # waitress's socket map belongs to its loop thread: change it from there.
+        self._server.trigger.pull_trigger(action)
+
+    def unanswered(self) -> int:
+        """Requests received in full whose answer has not been sent yet."""
+        channels = list(self._server.active_channels.values())
+        return sum(len(c.requests) or (1 if c.total_outbufs_len else 0) for c in channels)
+
+    def shutdown(self, grace: float = 5.0) -> int:
+        """Stop accepting, let requests already received finish (up to GRACE seconds), close.
+
+        Returns how many received requests were left unanswered.
+        """
+        if self._thread is None:  # never served: close the socket and the idle worker threads
+            self._server.close()
+            self._server.task_dispatcher.shutdown(timeout=1)
+            return 0
+        self._in_loop(lambda: wasyncore.dispatcher.close(self._server))  # the listening socket only
+        deadline = time.monotonic() + grace
+        while (left := self.unanswered()) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        self._in_loop(lambda: wasyncore.close_all(self._map))  # the loop ends with its map
+        self._server.task_dispatcher.shutdown(timeout=1)
+        self._thread.join(5)
+        return left
+
+    def _app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        # waitress calls this once the whole request has arrived; one log line per request.
+        started = time.perf_counter()
+        request = HttpRequest(
+            method=environ["REQUEST_METHOD"],
+            raw_path=environ["REQUEST_URI"],  # as sent: the signature covers the encoded path
+            headers=_headers(environ),
+            body=environ["wsgi.input"].read(),
+            source_ip=environ["REMOTE_ADDR"],
+            protocol=environ["SERVER_PROTOCOL"],
+        )
+        response = self.gateway.handle(request)
+        headers = [(name, value) for name, value in response.headers if not is_hop_by_hop(name)]
+        headers.append(("Content-Length", str(len(response.body))))
+        start_response(f"{response.status} {http.client.responses.get(response.status, 'Unknown')}", headers)
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        log.info("%s %s %d %.1fms", request.method, request.raw_path, response.status, elapsed_ms)
+        return [response.body]

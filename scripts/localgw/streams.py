@@ -129,10 +129,17 @@ class StreamPoller(threading.Thread):
         self._queue_url = on_failure_queue_url
         self._iterators: dict[str, str | None] = {}
         self._stopped = threading.Event()
+        self._drain_until: float | None = None  # monotonic deadline of a drain, once asked for
         self.delivered = 0
+        self.undelivered = 0  # records a stop or a drain's deadline left behind (counted, never silent)
 
     def stop(self) -> None:
         """Ask the thread to finish its current batch and end."""
+        self._stopped.set()
+
+    def drain(self, timeout: float) -> None:
+        """Ask the thread to end once the records already in the stream are delivered (TIMEOUT s at most)."""
+        self._drain_until = time.monotonic() + timeout
         self._stopped.set()
 
     def prime(self) -> None:
@@ -147,25 +154,74 @@ class StreamPoller(threading.Thread):
                 )["ShardIterator"]
 
     def run(self) -> None:
-        """Poll until stopped; a failing poll is logged and retried, never fatal."""
+        """Poll until stopped (then drain, if asked); a failing poll is logged and retried, never fatal."""
         while not self._stopped.wait(POLL_INTERVAL_S):
-            try:
-                self._poll_once()
-            except Exception:  # the emulator may be shutting down; try again next round
-                if not self._stopped.is_set():
-                    log.exception("%s: polling the stream failed", self.mapping.logical_id)
+            self._poll_safely()
+        if self._drain_until is not None:
+            self._drain()
 
-    def _poll_once(self) -> None:
+    def _poll_safely(self) -> int:
+        """One round over the shards; how many records it read (-1: the round failed)."""
+        try:
+            return self._poll_once()
+        except Exception:  # the emulator may be shutting down; try again next round
+            if not self._stopped.is_set() or self._drain_until is not None:
+                log.exception("%s: polling the stream failed", self.mapping.logical_id)
+            return -1
+
+    def _drain(self) -> None:
+        # Updates the API accepted before the stop are in the stream already: deliver rounds
+        # until one finds nothing, then count what the deadline left.
+        while time.monotonic() < (self._drain_until or 0):
+            read = self._poll_safely()
+            if read == 0:
+                return
+            if read < 0:
+                time.sleep(POLL_INTERVAL_S)
+        try:
+            self.undelivered += self._count_left()
+        except Exception:  # nothing more can be known about the stream
+            log.exception("%s: counting the undelivered stream records failed", self.mapping.logical_id)
+
+    def _read(self, shard_id: str, iterator: str, limit: int) -> tuple[int, list[dict[str, Any]]]:
+        """Read one page of a shard and move its iterator on: the records read, and those the filters pass."""
+        answer = self._streams.get_records(ShardIterator=iterator, Limit=limit)
+        self._iterators[shard_id] = answer.get("NextShardIterator")
+        records = [_lambda_record(r, self._stream_arn) for r in answer.get("Records", [])]
+        if self.mapping.filters:
+            return len(records), [r for r in records if any(matches(p, r) for p in self.mapping.filters)]
+        return len(records), records
+
+    def _count_left(self) -> int:
+        """Records still in the streams that the mapping would deliver (read, not delivered)."""
+        left = 0
+        for shard_id in list(self._iterators):
+            while (iterator := self._iterators[shard_id]) is not None:
+                read, records = self._read(shard_id, iterator, 1000)
+                left += len(records)
+                if not read:
+                    break
+        return left
+
+    def _poll_once(self) -> int:
+        read = 0
         for shard_id, iterator in list(self._iterators.items()):
             if iterator is None:
                 continue
-            answer = self._streams.get_records(ShardIterator=iterator, Limit=self.mapping.batch_size)
-            self._iterators[shard_id] = answer.get("NextShardIterator")
-            records = [_lambda_record(r, self._stream_arn) for r in answer.get("Records", [])]
-            if self.mapping.filters:
-                records = [r for r in records if any(matches(p, r) for p in self.mapping.filters)]
+            count, records = self._read(shard_id, iterator, self.mapping.batch_size)
+            read += count
             if records:
                 self._deliver(records, shard_id, self.mapping.max_retries)
+        return read
+
+    def _pause_before_retry(self) -> bool:
+        """Wait before a retry; False when a stop (or a drain's deadline) leaves no time for one."""
+        if not self._stopped.wait(POLL_INTERVAL_S):
+            return True
+        if self._drain_until is None or time.monotonic() + POLL_INTERVAL_S >= self._drain_until:
+            return False
+        time.sleep(POLL_INTERVAL_S)
+        return True
 
     def _invoke(self, records: Sequence[dict[str, Any]]) -> tuple[int | None, bool]:
         """Index of the first record to retry (None: all done), and whether the function raised."""
@@ -189,7 +245,11 @@ class StreamPoller(threading.Thread):
 
     def _deliver(self, records: list[dict[str, Any]], shard_id: str, retries_left: int) -> None:
         attempts = 0
-        while records and not (attempts and self._stopped.wait(POLL_INTERVAL_S)):
+        while records:
+            if attempts and not self._pause_before_retry():
+                log.warning("%s: %d stream record(s) left undelivered by the stop", self._function.config.name, len(records))
+                self.undelivered += len(records)
+                return
             first_failed, raised = self._invoke(records)
             attempts += 1
             if first_failed is None:

@@ -197,8 +197,9 @@ def test_delivered_update_is_notified_through_the_stream(local_api: LocalApi, cl
     queue = sqs.create_queue(QueueName="e2e-notifications")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
-    # WHEN one delivered and one in-transit update are POSTed
-    assert client.call("POST", "/track", update("E2E-NOTIFY-1", "delivered")).status == 200
+    # WHEN one delivered update (a latitude a float would round to 90.0) and one in-transit update are POSTed
+    delivered = json.dumps(update("E2E-NOTIFY-1", "delivered")).replace("52.52", "89.99999999999999999999999999999")
+    assert client.call("POST", "/track", raw=delivered.encode()).status == 200
     assert client.call("POST", "/track", update("E2E-NOTIFY-2", "in_transit")).status == 200
     # THEN the notifier, fed by the table's stream, publishes the delivered one and not the other
     # (earlier tests' delivered updates may still arrive: the stream is read every 0.25 s)
@@ -212,6 +213,8 @@ def test_delivered_update_is_notified_through_the_stream(local_api: LocalApi, cl
             settle_until = time.monotonic() + 1.0
     assert {k for k in seen if k.startswith("E2E-NOTIFY")} == {"E2E-NOTIFY-1"}
     assert seen["E2E-NOTIFY-1"]["MessageAttributes"]["status"]["StringValue"] == "delivered"
+    # AND its message carries the latitude with every digit stored, as the API answers it
+    assert '"lat":89.99999999999999999999999999999,' in seen["E2E-NOTIFY-1"]["Body"]
 
 
 def test_the_help_python_example_works(local_api: LocalApi) -> None:

@@ -155,3 +155,45 @@ def test_failing_or_malformed_function_is_502(gateway: Gateway, mode: str) -> No
     answer = gateway.handle(request("GET", f"/status?tracking_id={mode}"))
     # THEN API Gateway's answer for a failed Lambda proxy integration, with no internals
     assert (answer.status, json.loads(answer.body)) == (502, {"message": "Internal server error"})
+
+
+@pytest.mark.parametrize(
+    "raw_path",
+    ["//dev//status?tracking_id=PKG-1", "/dev///status/?tracking_id=PKG-1", "http://127.0.0.1:3000/dev//status?tracking_id=PKG-1"],
+)
+def test_repeated_slashes_are_collapsed_before_routing(gateway: Gateway, echo: InProcessFunction, raw_path: str) -> None:
+    # GIVEN a request target with repeated slashes, signed as botocore signs it (its canonical path collapses them)
+    origin_form = raw_path.removeprefix(f"http://{HOST}")
+    headers = signed_headers("GET", f"http://{HOST}{origin_form}")
+    # WHEN handled
+    answer = gateway.handle(HttpRequest("GET", raw_path, tuple(headers.items()) + (("Host", HOST),), b"", "10.1.2.3"))
+    # THEN it reaches the function as the route it names, with the collapsed path
+    assert answer.status == 201, answer.body
+    (event, _), = calls(echo)
+    assert (event["resource"], event["path"], event["requestContext"]["path"]) == ("/status", "/status", "/dev/status")
+    assert event["queryStringParameters"] == {"tracking_id": "PKG-1"}
+
+
+def test_event_over_lambdas_invocation_limit_is_413_and_the_function_never_runs(gateway: Gateway,
+                                                                                  echo: InProcessFunction) -> None:
+    # GIVEN a valid body padded to 7 MB (API Gateway takes it: its limit is 10 MB; Lambda's is 6 MB)
+    body = VALID + b" " * (7 * 1024 * 1024)
+    # WHEN handled
+    answer = gateway.handle(request("POST", "/track", body))
+    # THEN API Gateway's 413, and the handler was not invoked
+    assert (answer.status, json.loads(answer.body)) == (413, {"message": "Request Too Long"})
+    assert calls(echo) == []
+
+
+def test_body_just_under_lambdas_limit_reaches_the_model_check_and_the_handler(gateway: Gateway,
+                                                                                 echo: InProcessFunction) -> None:
+    # GIVEN valid bodies whose event stays under 6 MB, and an invalid one of the same size
+    from scripts.localgw.gateway import INVOCATION_LIMIT
+
+    padded = VALID + b" " * (INVOCATION_LIMIT - 64 * 1024)
+    invalid = b"{}" + b" " * (INVOCATION_LIMIT - 64 * 1024)
+    # WHEN handled  # THEN the valid one reaches the handler whole, the invalid one fails the model
+    assert gateway.handle(request("POST", "/track", padded)).status == 201
+    assert len(calls(echo)[0][0]["body"]) == len(padded)
+    refused = gateway.handle(request("POST", "/track", invalid))
+    assert (refused.status, json.loads(refused.body)) == (400, {"message": "Invalid request body"})

@@ -133,3 +133,50 @@ def test_poller_thread_delivers_and_stops(stream_table, tmp_path) -> None:
     # THEN it was delivered in the background, and the thread ended on stop
     assert poller.delivered == 1
     assert not poller.is_alive()
+
+
+def _poller(session: boto3.Session, stream_arn: str, queue_url: str, tmp_path, name: str,
+            max_retries: int) -> tuple[StreamPoller, InProcessFunction]:
+    (tmp_path / "handler.py").write_text(FAILING_HANDLER, encoding="utf-8")
+    function = InProcessFunction(FunctionConfig(f"StreamTest{name}", f"stream-{name}", "arn:aws:lambda:us-east-1:"
+                                                f"123456789012:function:stream-{name}", "handler.main", tmp_path, {}),
+                                 "us-east-1")
+    poller = StreamPoller(_mapping(max_retries=max_retries), function, session.client, stream_arn, queue_url)
+    poller.prime()
+    return poller, function
+
+
+def test_drain_delivers_the_records_already_in_the_stream(stream_table, tmp_path) -> None:
+    session, table, stream_arn, queue_url = stream_table
+    # GIVEN a running poller, and records written just before the stop (as the API's last updates are)
+    poller, function = _poller(session, stream_arn, queue_url, tmp_path, "drain", max_retries=0)
+    poller.start()
+    for n in range(5):
+        session.client("dynamodb").put_item(TableName=table, Item={"k": {"S": f"good-{n}"}})
+    # WHEN it is drained rather than stopped
+    poller.drain(5)
+    poller.join(10)
+    # THEN every record reached the function before the thread ended, and nothing is counted lost
+    assert not poller.is_alive()
+    assert sorted(k for call in function._entry.__globals__["CALLS"] for k in call) == [f"good-{n}" for n in range(5)]
+    assert (poller.delivered, poller.undelivered) == (5, 0)
+
+
+def test_drain_counts_what_its_deadline_leaves_undelivered(stream_table, tmp_path) -> None:
+    session, table, stream_arn, queue_url = stream_table
+    # GIVEN a poller whose function fails every record (retried until they expire), 12 records in the
+    # stream (more than one batch of 10) and a modification the filter drops
+    poller, function = _poller(session, stream_arn, queue_url, tmp_path, "deadline", max_retries=-1)
+    dynamodb = session.client("dynamodb")
+    for n in range(12):
+        dynamodb.put_item(TableName=table, Item={"k": {"S": f"bad-{n}"}})
+    dynamodb.put_item(TableName=table, Item={"k": {"S": "bad-0"}, "v": {"S": "changed"}})
+    poller.start()
+    # WHEN it is drained with 1 s to do it
+    started = time.monotonic()
+    poller.drain(1.0)
+    poller.join(10)
+    # THEN it gave up at the deadline and counted all 12 (the retried batch and the unread rest)
+    assert not poller.is_alive() and time.monotonic() - started < 5
+    assert (poller.delivered, poller.undelivered) == (0, 12)
+    assert function._entry.__globals__["CALLS"], "the function was tried"

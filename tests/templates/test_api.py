@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from tracking_templates import sources
 from tracking_templates.api import definition_hash
@@ -39,8 +40,8 @@ def test_routes_are_iam_authorised_lambda_proxies(dev: dict) -> None:
 
 def test_model_is_the_handlers_schema_and_validation_is_on(dev: dict) -> None:
     model = dev["Resources"][Resources.REQUEST_MODEL]["Properties"]
-    # (troposphere writes the schema as a JSON string, which CloudFormation accepts)
-    assert json.loads(model["Schema"]) == sources.tracking_update_schema()
+    # (an object, not the JSON string troposphere makes of it: CDK's CfnInclude accepts only an object)
+    assert model["Schema"] == sources.tracking_update_schema()
     assert model["Name"] == REQUEST_MODEL_NAME and model["ContentType"] == "application/json"
     validator = dev["Resources"][Resources.REQUEST_VALIDATOR]["Properties"]
     assert validator["ValidateRequestBody"] is True and validator["ValidateRequestParameters"] is True
@@ -106,14 +107,55 @@ def test_stage_has_tracing_throttling_and_json_access_logs(templates: dict) -> N
         assert stage["DeploymentId"]["Ref"].startswith(Resources.DEPLOYMENT_PREFIX)
 
 
+def test_access_log_says_why_a_request_failed(dev: dict) -> None:
+    # GIVEN the access log's JSON line format
+    fields = json.loads(dev["Resources"][Resources.STAGE]["Properties"]["AccessLogSetting"]["Format"])
+    # THEN it carries API Gateway's error (a SigV4 403, a validation 400) and the integration's
+    assert {key: fields[key] for key in ("errorMessage", "errorResponseType", "integrationErrorMessage",
+                                         "integrationStatus")} == {
+        "errorMessage": "$context.error.message",
+        "errorResponseType": "$context.error.responseType",
+        "integrationErrorMessage": "$context.integrationErrorMessage",
+        "integrationStatus": "$context.integration.status",
+    }
+
+
+def test_every_method_logs_errors_but_no_bodies(templates: dict) -> None:
+    for env in templates:
+        (method_setting,) = templates[env]["Resources"][Resources.STAGE]["Properties"]["MethodSettings"]
+        assert (method_setting["ResourcePath"], method_setting["HttpMethod"]) == ("/*", "*")
+        assert method_setting["LoggingLevel"] == "ERROR"
+        assert method_setting["DataTraceEnabled"] is False
+
+
+def test_execution_log_group_is_the_stack_s_encrypted_and_expiring(templates: dict) -> None:
+    for env in templates:
+        resources = templates[env]["Resources"]
+        group = resources["ApiExecutionLogGroup"]
+        settings = settings_for(env)
+        # GIVEN the group API Gateway writes a stage's execution logs to
+        assert group["Properties"]["LogGroupName"] == {
+            "Fn::Sub": ["API-Gateway-Execution-Logs_${Api}/${Environment}", {"Api": {"Ref": Resources.REST_API}}]
+        }
+        # THEN it has the environment's retention and policy and the stack's key, and the stage
+        # waits for it (else API Gateway makes its own, unencrypted and kept forever)
+        assert group["Properties"]["RetentionInDays"] == settings.log_retention_days
+        assert group["DeletionPolicy"] == ("Retain" if settings.retain_logs else "Delete")
+        assert group["Properties"]["KmsKeyId"] == {"Fn::GetAtt": [Resources.KEY, "Arn"]}
+        assert "ApiExecutionLogGroup" in resources[Resources.STAGE]["DependsOn"]
+
+
 def test_stage_waits_for_the_accounts_logging_role(dev: dict) -> None:
     account = dev["Resources"]["ApiGatewayAccount"]
-    assert dev["Resources"][Resources.STAGE]["DependsOn"] == ["ApiGatewayAccount"]
+    assert dev["Resources"][Resources.STAGE]["DependsOn"] == ["ApiExecutionLogGroup", "ApiGatewayAccount"]
     role = dev["Resources"][account["Properties"]["CloudWatchRoleArn"]["Fn::GetAtt"][0]]
     assert role["DeletionPolicy"] == "Retain", "other stacks' APIs may log through this role"
 
 
 def test_account_logging_can_be_left_to_others() -> None:
-    t = build_template(settings_for("dev").replace(manage_api_gateway_account=False)).to_dict()
+    t = build_template(replace(settings_for("dev"), manage_api_gateway_account=False)).to_dict()
     assert "ApiGatewayAccount" not in t["Resources"]
-    assert "DependsOn" not in t["Resources"][Resources.STAGE]
+    # AND the stage still logs errors (the account's own CloudWatch role must then be set elsewhere)
+    stage = t["Resources"][Resources.STAGE]
+    assert stage["DependsOn"] == ["ApiExecutionLogGroup"]
+    assert stage["Properties"]["MethodSettings"][0]["LoggingLevel"] == "ERROR"

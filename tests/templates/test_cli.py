@@ -9,10 +9,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from tracking_templates.cli import _FLAGS, _parser, _plain_args, main
+from tracking_templates.cli import main
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DIAGRAM = REPO_ROOT / "docs" / "architecture.mmd"
@@ -116,45 +114,3 @@ def test_help_is_argparse_complete(capsys) -> None:
     usage = capsys.readouterr().out
     for text in ("--env ENV", "--format {json,yaml,mermaid}", "-o FILE, --output FILE", "^[a-z][a-z0-9-]{0,19}$"):
         assert text in usage
-
-
-def test_the_plain_line_reader_knows_exactly_the_parsers_flags() -> None:
-    parser_flags = {flag for action in _parser()._actions for flag in action.option_strings}
-    assert parser_flags - {"-h", "--help"} == set(_FLAGS)
-
-
-_FLAG_TOKENS = ["--env", "--format", "-o", "--output", "--en", "--env=dev", "-ot.json", "-h", "--", "-x", "dev"]
-_VALUE_TOKENS = ["dev", "prod", "feature-1", "Prod", "", "a b", " -x", "json", "yaml", "mermaid", "xml", "t.json",
-                 "-", "-1", "-x", "--env", "--"]
-_COMMAND_LINES = st.builds(
-    lambda pairs, cut: [token for pair in pairs for token in pair][: None if cut is None else -cut],
-    st.lists(st.tuples(st.sampled_from(_FLAG_TOKENS), st.sampled_from(_VALUE_TOKENS)), max_size=4),
-    st.none() | st.integers(1, 2),
-)
-
-
-@settings(max_examples=300, deadline=None)
-@given(_COMMAND_LINES)
-def test_the_plain_line_reader_agrees_with_argparse(argv: list[str]) -> None:
-    # GIVEN any command line  WHEN the plain-line reader accepts it
-    plain = _plain_args(argv)
-    if plain is None:
-        return
-    # THEN argparse reads it too, to the same values
-    try:
-        parsed = _parser().parse_args(argv)
-    except SystemExit:  # pragma: no cover - a failure of this test
-        pytest.fail(f"the plain reader accepted {argv!r}, which argparse refuses")
-    assert vars(plain) == vars(parsed)
-
-
-def test_plain_command_lines_skip_argparse(tmp_path: Path) -> None:
-    # GIVEN a fresh process running the CLI the usual way
-    code = ("import sys, runpy; sys.argv = ['x', '--env', 'prod', '-o', sys.argv[1]]\n"
-            "try:\n    runpy.run_module('tracking_templates', run_name='__main__')\n"
-            "except SystemExit as e:\n    assert e.code == 0, e.code\n"
-            "print('argparse' in sys.modules)")
-    result = subprocess.run([sys.executable, "-c", code, str(tmp_path / "t.json")], capture_output=True,
-                            text=True, cwd=REPO_ROOT, check=True, timeout=60)
-    # THEN argparse was never imported
-    assert result.stdout.strip() == "False"

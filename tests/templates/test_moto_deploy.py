@@ -12,6 +12,7 @@ import pytest
 from moto import mock_aws
 
 from tracking_templates.names import STATUS_INDEX, MoreOutputs, Outputs, Params, Resources
+from tracking_templates.settings import settings_for
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:Tried to parse:UserWarning", "ignore:No Moto CloudFormation support:UserWarning"
@@ -71,6 +72,11 @@ def _check_stack(ids: dict[str, str], env: str) -> None:
         for method in r.get("resourceMethods", {})
     }
     assert routes == {("POST", "/track"), ("GET", "/status")}
+    # The stage's execution log group, under the name API Gateway writes to, with the env's retention
+    logs = boto3.client("logs", region_name=region)
+    execution_log = f"API-Gateway-Execution-Logs_{ids[Resources.REST_API]}/{env}"
+    (group,) = logs.describe_log_groups(logGroupNamePrefix=execution_log)["logGroups"]
+    assert (group["logGroupName"], group["retentionInDays"]) == (execution_log, settings_for(env).log_retention_days)
     # Parameters, queue and topic
     ssm = boto3.client("ssm", region_name=region)
     assert ssm.get_parameter(Name=f"/logistics/db/{env}/endpoint")["Parameter"]["Value"] == ids[Resources.TABLE]

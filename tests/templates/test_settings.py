@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from tracking_templates.settings import FunctionSettings, SettingsError, StreamSettings, settings_for
@@ -19,7 +21,7 @@ def test_profiles_differ_where_they_should() -> None:
 def test_other_valid_names_get_dev_settings_under_their_own_name() -> None:
     feature = settings_for("feature-x1")
     assert feature.env == "feature-x1"
-    assert feature.replace(env="dev") == settings_for("dev")
+    assert replace(feature, env="dev") == settings_for("dev")
 
 
 @pytest.mark.parametrize("env", ["", "Dev", "1dev", "dev_1", "a" * 21, "dev\n", None])
@@ -45,7 +47,7 @@ def test_settings_are_frozen() -> None:
 )
 def test_unsafe_or_invalid_settings_are_refused(change: dict, message: str) -> None:
     with pytest.raises(SettingsError, match=message):
-        settings_for("dev").replace(**change)
+        replace(settings_for("dev"), **change)
 
 
 def test_function_and_stream_bounds() -> None:
@@ -67,10 +69,12 @@ def test_records_are_values_built_by_keyword() -> None:
     assert repr(first.stream) == (
         "StreamSettings(batch_size=100, batching_window_s=1, max_retry_attempts=3, max_record_age_s=3600)"
     )
-    # AND a missing or unknown field is refused, as a dataclass would
-    with pytest.raises(TypeError, match="needs reserved_concurrency"):
+    # AND a missing, unknown or positional field is refused
+    with pytest.raises(TypeError, match="missing 1 required keyword-only argument: 'reserved_concurrency'"):
         FunctionSettings(memory_mb=128, timeout_s=3)  # type: ignore[call-arg]
-    with pytest.raises(TypeError, match="no fields"):
+    with pytest.raises(TypeError, match="unexpected keyword argument 'batch_sise'"):
         StreamSettings(batch_sise=10)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="takes 1 positional argument but 2 were given"):
+        StreamSettings(10)  # type: ignore[misc]
     with pytest.raises(AttributeError):
         del first.env

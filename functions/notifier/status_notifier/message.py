@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import json
 
+from . import jsonwriter
 from .records import Notification
 
 # SNS subjects: ASCII printable, no line breaks, "less than 100 characters".
@@ -18,15 +18,17 @@ NOTIFICATION_ID_ATTRIBUTE = "notification_id"
 
 
 def body(notification: Notification) -> str:
-    """The message body: a JSON object with tracking_id, status, timestamp (epoch ms), location."""
-    return json.dumps(
+    """The message body: a JSON object with location, status, timestamp (epoch ms), tracking_id.
+
+    Written as the API writes its answers, numbers with every digit stored; keys in sorted order.
+    """
+    return jsonwriter.dumps(
         {
-            "tracking_id": notification.tracking_id,
+            "location": dict(sorted(notification.location.items())),
             "status": notification.status,
             "timestamp": notification.timestamp,
-            "location": notification.location,
-        },
-        sort_keys=True,
+            "tracking_id": notification.tracking_id,
+        }
     )
 
 

@@ -23,7 +23,8 @@ class Notification:
     tracking_id: str
     status: str
     timestamp: int
-    location: dict[str, int | float]
+    # As stored: Decimal with every digit DynamoDB kept (a float would round 38 digits to 17).
+    location: dict[str, Decimal]
 
 
 def notification_for(record: DynamoDBRecord, notify_statuses: frozenset[str]) -> Notification | None:
@@ -63,25 +64,24 @@ def _new_image(record: DynamoDBRecord) -> dict[str, Any]:
 
 
 def _epoch_millis(value: Any) -> int:
-    number = _plain_number(value, "timestamp")
-    if not isinstance(number, int):
+    number = _number(value, "timestamp")
+    if number != number.to_integral_value():
         raise MalformedRecord("timestamp is not an integer")
-    return number
+    return int(number)
 
 
-def _location(value: Any) -> dict[str, int | float]:
+def _location(value: Any) -> dict[str, Decimal]:
     if not isinstance(value, Mapping):
         raise MalformedRecord("location is missing or not a map")
-    return {axis: _plain_number(value.get(axis), f"location.{axis}") for axis in ("lat", "lng")}
+    return {axis: _number(value.get(axis), f"location.{axis}") for axis in ("lat", "lng")}
 
 
-def _plain_number(value: Any, field: str) -> int | float:
-    """A DynamoDB number as a JSON-ready int (when integral) or float."""
+def _number(value: Any, field: str) -> Decimal:
+    """A DynamoDB number, exactly as stored."""
     # bool is an int subclass, and DynamoDB's BOOL must not pass for a number.
     if isinstance(value, bool) or not isinstance(value, (Decimal, int)):
         raise MalformedRecord(f"{field} is missing or not a number")
-    if isinstance(value, int):
-        return value
-    if not value.is_finite():
+    number = Decimal(value)
+    if not number.is_finite():
         raise MalformedRecord(f"{field} is not a finite number")
-    return int(value) if value == value.to_integral_value() else float(value)
+    return number

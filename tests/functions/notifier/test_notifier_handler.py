@@ -93,6 +93,21 @@ def test_integer_coordinates_stay_integers(handler: ModuleType, stack: NotifierS
     assert type(bodies["PKG-2002"]["location"]["lat"]) is float
 
 
+def test_message_keeps_every_digit_dynamodb_stored(handler: ModuleType, stack: NotifierStack) -> None:
+    # GIVEN a delivered INSERT whose coordinates have more digits than a float holds
+    event = load_event("insert_delivered")
+    location = event["Records"][0]["dynamodb"]["NewImage"]["location"]["M"]
+    location["lat"] = {"N": "89.99999999999999999999999999999"}
+    location["lng"] = {"N": "-0.12345678901234567890123"}
+
+    # WHEN it is published
+    handler.main(event, notifier_context())
+
+    # THEN the message holds the stored digits (through float, lat would read 90.0)
+    (envelope,) = stack.published()
+    assert '"location":{"lat":89.99999999999999999999999999999,"lng":-0.12345678901234567890123}' in envelope["Message"]
+
+
 def test_notify_statuses_override(handler: ModuleType, stack: NotifierStack, monkeypatch) -> None:
     # GIVEN the function configured to notify pending and in-transit shipments instead
     monkeypatch.setenv(env.NOTIFY_STATUSES, " pending, in_transit ,")

@@ -6,6 +6,7 @@ import json
 import string
 import subprocess
 import sys
+from decimal import Decimal
 from types import ModuleType
 
 import pytest
@@ -69,8 +70,10 @@ def test_notification_read_from_a_delivered_insert() -> None:
     # WHEN it is read
     notification = notification_for(record, NOTIFY)
 
-    # THEN its values are plain Python numbers and strings
-    assert notification == Notification("PKG-1001", "delivered", 1764321345123, {"lat": 40.7128, "lng": -74.006})
+    # THEN the timestamp is an int, the coordinates exactly as stored
+    assert notification == Notification(
+        "PKG-1001", "delivered", 1764321345123, {"lat": Decimal("40.7128"), "lng": Decimal("-74.006")}
+    )
     assert type(notification.timestamp) is int
 
 
@@ -134,6 +137,24 @@ def test_body_is_plain_json() -> None:
         "timestamp": 1700000000000,
         "location": {"lat": 52, "lng": -0.5},
     }
+
+
+def test_body_keeps_every_digit_stored_as_the_api_writes_it() -> None:
+    # GIVEN a coordinate a float would round to 90.0, and one a float holds exactly
+    notification = Notification(
+        "PKG-1", "delivered", 1700000000000,
+        {"lng": Decimal("-0.50"), "lat": Decimal("89.99999999999999999999999999999")},
+    )
+
+    # WHEN its body is built
+    body = message.body(notification)
+
+    # THEN the text is the API's writer's: compact, keys sorted, every stored digit kept
+    assert body == (
+        '{"location":{"lat":89.99999999999999999999999999999,"lng":-0.5},"status":"delivered",'
+        '"timestamp":1700000000000,"tracking_id":"PKG-1"}'
+    )
+    assert json.loads(body, parse_float=Decimal)["location"]["lat"] == Decimal("89.99999999999999999999999999999")
 
 
 SUBJECT_CHARS = set(string.printable) - set("\t\n\r\x0b\x0c")
