@@ -24,10 +24,13 @@ from decimal import (
 )
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from . import jsonio, listing_token, pagination
 from .errors import InvalidRequest
+
+if TYPE_CHECKING:
+    from fastjsonschema import JsonSchemaValueException
 
 SCHEMA_FILE = Path(__file__).with_name("tracking_update.schema.json")
 
@@ -85,7 +88,7 @@ _PATTERN_MEANINGS = {"\\S": "must not be blank"}
 
 def load_schema() -> dict[str, Any]:
     """The request schema, as API Gateway's model also loads it."""
-    return json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    return json.loads(SCHEMA_FILE.read_bytes())  # JSON is UTF-8 whatever the locale
 
 
 @lru_cache(maxsize=None)
@@ -109,13 +112,13 @@ def _check_schema(pointer: str, value: Any, root_name: str) -> None:
         raise InvalidRequest(_describe(exc, root_name)) from None
 
 
-def _describe(exc: Any, root_name: str) -> str:
+def _describe(exc: JsonSchemaValueException, root_name: str) -> str:
     """fastjsonschema's message, with its `data.x.y` names turned into the client's field names."""
-    name = getattr(exc, "name", "data") or "data"
+    name = exc.name  # "data" for the value itself, "data.location.lat" below it
     field = name[len("data.") :] if name.startswith("data.") else root_name
-    if getattr(exc, "rule", None) == "pattern" and exc.rule_definition in _PATTERN_MEANINGS:
+    if exc.rule == "pattern" and exc.rule_definition in _PATTERN_MEANINGS:
         return f"{field} {_PATTERN_MEANINGS[exc.rule_definition]}"
-    message = str(getattr(exc, "message", exc))
+    message = exc.message
     if message.startswith(name):
         message = field + message[len(name) :]
     return message
@@ -133,17 +136,11 @@ def check_storable(value: Any, name: str, max_depth: int) -> None:
         if isinstance(item, str):
             _check_text(item, path)
         elif isinstance(item, Decimal):
-            try:
-                _DYNAMODB_NUMBERS.create_decimal(item)
-                magnitude = item.copy_abs()  # abs() would round to 28 digits
-                storable = not magnitude or _SMALLEST <= magnitude < _TOO_LARGE
-            except DecimalException:
-                storable = False
-            if not storable:
+            if not _is_dynamodb_number(item):
                 raise InvalidRequest(
                     f"{path} must be a number with at most 38 significant digits "
                     "and a magnitude between 1e-130 and 1e125"
-                ) from None
+                )
         elif isinstance(item, (dict, list)):
             if depth >= max_depth:
                 raise InvalidRequest(f"{path} is nested deeper than {max_depth} levels")
@@ -157,9 +154,18 @@ def check_storable(value: Any, name: str, max_depth: int) -> None:
                 stack.extend((_path(path, i), child, depth + 1) for i, child in enumerate(item))
 
 
+def _is_dynamodb_number(number: Decimal) -> bool:
+    try:
+        _DYNAMODB_NUMBERS.create_decimal(number)
+    except DecimalException:
+        return False
+    magnitude = number.copy_abs()  # abs() would round to 28 digits
+    return not magnitude or _SMALLEST <= magnitude < _TOO_LARGE
+
+
 def _check_text(text: str, path: str) -> None:
     try:
-        text.encode("utf-8")
+        text.encode()  # UTF-8, strict
     except UnicodeEncodeError:
         # JSON lets "\ud800" through; UTF-8 (and so DynamoDB) has no lone surrogates.
         raise InvalidRequest(f"{path} must be valid Unicode text") from None
@@ -169,7 +175,7 @@ def parse_tracking_update(body: str | None) -> TrackingUpdate:
     """Validate a POST /track body (text) and return the update it describes."""
     if body is None or body == "":
         raise InvalidRequest("Request body is required")
-    if len(body) > MAX_BODY_BYTES or len(body.encode("utf-8", "surrogatepass")) > MAX_BODY_BYTES:
+    if len(body) > MAX_BODY_BYTES or len(body.encode(errors="surrogatepass")) > MAX_BODY_BYTES:
         raise InvalidRequest(f"Request body must be at most {MAX_BODY_BYTES} bytes")
     data = jsonio.loads(body)
     _check_schema("", data, "body")
