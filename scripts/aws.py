@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import sys
+import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ConnectionError, HTTPClientError
 
+from .cli import non_empty
 from .errors import UsageError
 
 
@@ -29,6 +33,8 @@ class Aws:
     """One boto3 session and the clients made from it, all configured alike."""
 
     def __init__(self, target: AwsTarget, session: boto3.Session | None = None) -> None:
+        if target.endpoint_url is not None:
+            check_endpoint_url(target.endpoint_url)
         self.target = target
         self.session = session or boto3.Session(region_name=target.region)
         self._clients: dict[str, Any] = {}
@@ -59,21 +65,71 @@ class Aws:
             if self.target.endpoint_url:
                 kwargs["endpoint_url"] = self.target.endpoint_url
             try:
-                self._clients[service] = self.session.client(service, **kwargs)
+                client = self.session.client(service, **kwargs)
             except ValueError as error:  # botocore: a malformed endpoint URL or region name
                 raise UsageError(
                     f"{error} (check --endpoint-url / AWS_ENDPOINT_URL and --region / AWS_REGION)"
                 ) from None
+            prefix = client.meta.service_model.endpoint_prefix
+            client.meta.events.register(f"needs-retry.{prefix}", self._say_retrying)
+            self._clients[service] = client
         return self._clients[service]
+
+    def _say_retrying(
+        self, attempts: int, caught_exception: Exception | None = None, **_: Any
+    ) -> None:
+        """While botocore retries an endpoint it cannot reach (seconds pass), say so on stderr."""
+        if isinstance(caught_exception, (ConnectionError, HTTPClientError)) and (
+            attempts < self.target.max_attempts
+        ):
+            print(
+                f"cannot reach the endpoint ({caught_exception}); retrying "
+                f"(attempt {attempts} of {self.target.max_attempts})",
+                file=sys.stderr,
+                flush=True,
+            )
+
+
+def check_endpoint_url(url: str) -> str:
+    """URL if it is an http(s) URL with a host and a valid port, else a usage error.
+
+    Empty is refused: botocore would take it as "no endpoint" and talk to real AWS.
+    """
+    problem = ""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+    except ValueError as error:
+        problem = str(error)
+    else:
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            problem = "expected http(s)://HOST[:PORT]"
+    shown = url
+    if not url.strip():
+        shown, problem = repr(url), "empty, which would silently mean real AWS"
+    if problem:
+        raise UsageError(f"Invalid endpoint: {shown} ({problem}; check --endpoint-url)")
+    return url
 
 
 def add_aws_arguments(parser: Any) -> None:
     """Add --region and --endpoint-url to an argparse parser."""
-    parser.add_argument("--region", help="AWS region (default: the profile's or AWS_REGION)")
+    parser.add_argument("--region", type=non_empty, help="AWS region (default: the profile's or AWS_REGION)")
     parser.add_argument(
         "--endpoint-url",
-        help="send every AWS call to this URL (an emulator); boto3's AWS_ENDPOINT_URL also works",
-    )
+        help="send every AWS call to this http(s) URL (an emulator); boto3's AWS_ENDPOINT_URL "
+        "also works. Never empty: an empty value would silently mean real AWS",
+    )  # fmt: skip
+
+
+def cli_options(target: AwsTarget) -> tuple[str, ...]:
+    """--region/--endpoint-url as given, for aws CLI commands printed as hints."""
+    options: list[str] = []
+    if target.region:
+        options += ["--region", target.region]
+    if target.endpoint_url:
+        options += ["--endpoint-url", target.endpoint_url]
+    return tuple(options)
 
 
 class ApiCallCounter:

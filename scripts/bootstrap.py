@@ -6,9 +6,9 @@ import argparse
 import sys
 from dataclasses import dataclass
 
-from .aws import Aws, AwsTarget, add_aws_arguments
+from .aws import Aws, AwsTarget, add_aws_arguments, cli_options
 from .bootstrap_template import BUCKET_LOGICAL_ID, build_bootstrap_template
-from .cli import STACK_INTERRUPTED, run
+from .cli import STACK_INTERRUPTED, OneLineParser, run
 from .console import Console
 from .deployer import UPDATABLE_STATES, Deployer, DeployRequest, Polling
 from .stack_names import validate_stack_name
@@ -43,7 +43,7 @@ def ensure_bootstrapped(
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m scripts.bootstrap",
         description="Create or update the stack holding the artifact bucket; print its name.",
     )
@@ -63,7 +63,10 @@ def main(argv: list[str] | None = None, polling: Polling | None = None) -> int:
         aws = Aws(AwsTarget(args.region, args.endpoint_url))
         aws.check_credentials()
         console = Console()
-        deployer = Deployer(aws.client("cloudformation"), aws.client("s3"), polling, console)
+        deployer = Deployer(
+            aws.client("cloudformation"), aws.client("s3"), polling, console,
+            cli_options=cli_options(aws.target),
+        )  # fmt: skip
         result = bootstrap(deployer, args.stack_name)
         console.info(result.bucket)
         return 0

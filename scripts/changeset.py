@@ -9,9 +9,19 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-# The resource types that hold data: replacing or removing one loses it.
-STATEFUL_TYPES = frozenset({"AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::S3::Bucket"})
+# The resource types whose loss loses data or access to data: the table, queues and buckets
+# hold it; without the KMS key the encrypted data cannot be read; log groups are the record.
+STATEFUL_TYPES = frozenset(
+    {"AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::S3::Bucket", "AWS::KMS::Key",
+     "AWS::Logs::LogGroup"}
+)  # fmt: skip
 RISKY_REPLACEMENTS = frozenset({"True", "Conditional"})
+# PolicyAction (Remove, or Modify with replacement): what CloudFormation does with the old
+# resource under its DeletionPolicy/UpdateReplacePolicy. Only these delete it; Retain and
+# Snapshot (and their Replace* forms) keep the data.
+DELETING_POLICY_ACTIONS = frozenset({"Delete", "ReplaceAndDelete"})
+# A Dynamic change: CloudFormation cannot tell what will happen until it runs.
+DYNAMIC = "Dynamic"
 # The two ways CloudFormation says "nothing to change" (FAILED change set / CreateChangeSet error).
 EMPTY_REASONS = ("didn't contain changes", "No updates are to be performed")
 CHANGE_SET_NAME_RE = re.compile(r"^[a-zA-Z][-a-zA-Z0-9]{0,127}$")
@@ -25,23 +35,31 @@ class ResourceChange:
     logical_id: str
     resource_type: str
     replacement: str = ""
+    policy_action: str = ""
+    # A nested stack's row: the id of its own change set (IncludeNestedStacks), to walk.
+    nested_change_set: str = ""
 
     @property
     def is_risky(self) -> bool:
-        """A stateful resource that would be removed or (maybe) replaced."""
+        """A stateful resource that would be deleted, (maybe) replaced, or changed unknowably."""
         if self.resource_type not in STATEFUL_TYPES:
             return False
-        return self.action == "Remove" or self.replacement in RISKY_REPLACEMENTS
+        if self.policy_action:  # CloudFormation says what becomes of the old resource
+            return self.policy_action in DELETING_POLICY_ACTIONS
+        return self.action in ("Remove", DYNAMIC) or self.replacement in RISKY_REPLACEMENTS
 
     @classmethod
-    def from_api(cls, change: dict[str, Any]) -> ResourceChange:
-        """From one DescribeChangeSet `Changes` item."""
+    def from_api(cls, change: dict[str, Any], parent: str = "") -> ResourceChange:
+        """From one DescribeChangeSet `Changes` item; PARENT prefixes a nested stack's rows."""
         resource = change.get("ResourceChange", {})
+        logical_id = resource.get("LogicalResourceId", "")
         return cls(
             action=resource.get("Action", ""),
-            logical_id=resource.get("LogicalResourceId", ""),
+            logical_id=f"{parent}/{logical_id}" if parent else logical_id,
             resource_type=resource.get("ResourceType", ""),
-            replacement=resource.get("Replacement", "") or "",
+            replacement=resource.get("Replacement") or "",
+            policy_action=resource.get("PolicyAction") or "",
+            nested_change_set=resource.get("ChangeSetId") or "",
         )
 
 
@@ -93,16 +111,22 @@ def format_changes(changes: Iterable[ResourceChange], color: bool = False) -> st
     lines = [_row(header, widths), _row(tuple("-" * w for w in widths), widths)]
     for change, row in zip(changes, rows):
         line = _row(row, widths)
-        if color and (change.replacement in RISKY_REPLACEMENTS or change.action == "Remove"):
+        # Red for whatever may lose a resource, stateful or not: the reader judges the rest.
+        if color and (change.action in ("Remove", DYNAMIC) or change.replacement in RISKY_REPLACEMENTS):
             line = f"\033[1;31m{line}\033[0m"
         lines.append(line)
     return "\n".join(lines)
 
 
 def _replacement_cell(change: ResourceChange) -> str:
+    if change.action == DYNAMIC and not change.replacement:
+        return "unknown (Dynamic)"
     if change.replacement in RISKY_REPLACEMENTS:
-        return f"{change.replacement} (REPLACES)"
-    return change.replacement or "-"
+        cell = f"{change.replacement} (REPLACES)"
+    else:
+        cell = change.replacement or "-"
+    # What happens to the old resource, when CloudFormation says (why a row is or isn't refused).
+    return f"{cell} [{change.policy_action}]" if change.policy_action else cell
 
 
 def _row(cells: tuple[str, ...], widths: list[int]) -> str:

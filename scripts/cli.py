@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import NoReturn
 
 from botocore.exceptions import (
     BotoCoreError,
@@ -19,17 +21,41 @@ from botocore.exceptions import (
     SSOError,
     TokenRetrievalError,
 )
+from botocore.parsers import ResponseParserError
 
 from .errors import DeployError, Interrupted, ReplacementRefused, UsageError
 
 
-def parse_pairs(items: Iterable[str], flag: str) -> dict[str, str]:
-    """Parse `K=V` strings (the value may contain '='); anything else is a usage error."""
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line pointing at --help, not the whole usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def non_empty(text: str) -> str:
+    """An argparse type: any text but the empty string (an unset CI variable, say)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must not be empty")
+    return text
+
+
+def non_empty_path(text: str) -> Path:
+    """An argparse type: a path that is not the empty string."""
+    return Path(non_empty(text))
+
+
+def parse_pairs(items: Iterable[str], flag: str, echo: bool = True) -> dict[str, str]:
+    """Parse `K=V` strings (the value may contain '='); anything else is a usage error.
+
+    Without ECHO a bad item is not repeated: it may be a secret typed without its key.
+    """
     pairs: dict[str, str] = {}
-    for item in items:
+    for number, item in enumerate(items, start=1):
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise UsageError(f"{flag}: expected KEY=VALUE, got {item!r}")
+            shown = repr(item) if echo else f"item {number} (not shown: it may be a secret)"
+            raise UsageError(f"{flag}: expected KEY=VALUE, got {shown}")
         pairs[key.strip()] = value
     return pairs
 
@@ -47,7 +73,11 @@ def writable_dir(path: Path, flag: str) -> Path:
 
 def writable_file(path: Path, flag: str) -> Path:
     """Check, before any work, that PATH can be written later (its folder is created)."""
-    if path.is_dir():
+    try:
+        is_dir = path.is_dir()
+    except OSError as error:  # e.g. a name longer than the file system allows
+        raise UsageError(f"{flag} {path}: {error.strerror}") from None
+    if is_dir:
         raise UsageError(f"{flag} {path}: is a directory")
     writable_dir(path.parent, flag)
     return path
@@ -88,6 +118,11 @@ def run(command: Callable[[], int], interrupted: str = "interrupted") -> int:
         return UsageError.exit_code
     except ClientError as error:
         print(f"error: {error}", file=sys.stderr)
+        return DeployError.exit_code
+    except ResponseParserError as error:
+        # Something answered that is not the AWS API (a web page, a JSON service, a proxy).
+        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        print(f"error: the endpoint's answer is not an AWS API response ({first})", file=sys.stderr)
         return DeployError.exit_code
     except BotoCoreError as error:
         print(f"error: {error}", file=sys.stderr)

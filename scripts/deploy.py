@@ -8,14 +8,24 @@ import math
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tracking_templates.cli import DEFAULT_ENV
 from tracking_templates.names import ENV_PATTERN, FUNCTION_CODE_KEY_PARAMS, Params, is_valid_env
 from tracking_templates.sources import FUNCTIONS_DIR
 
-from .aws import Aws, AwsTarget, add_aws_arguments
+from .aws import Aws, AwsTarget, add_aws_arguments, cli_options
 from .bootstrap import DEFAULT_BOOTSTRAP_STACK, ensure_bootstrapped
-from .cli import STACK_INTERRUPTED, parse_pairs, run, writable_dir, writable_file
+from .cli import (
+    STACK_INTERRUPTED,
+    OneLineParser,
+    non_empty,
+    non_empty_path,
+    parse_pairs,
+    run,
+    writable_dir,
+    writable_file,
+)
 from .console import Console
 from .deployer import Deployer, DeployRequest, DeployResult, Polling
 from .errors import DeployError, UsageError
@@ -23,6 +33,9 @@ from .package import DEFAULT_OUTPUT_DIR, NO_BYTECODE_NOTE, Packager, bytecode_in
 from .s3upload import EXISTS, MISMATCH, MISSING, REPLACED, UPLOADED
 from .stack_names import validate_stack_name, validate_stack_tags
 from .stack_template import StackTemplate
+
+if TYPE_CHECKING:
+    from tracking_templates.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -110,7 +123,7 @@ def deploy_stack(options: DeployOptions, aws: Aws, console: Console | None = Non
             console.warn(NO_BYTECODE_NOTE)
     aws.check_credentials()
     cfn, s3 = aws.client("cloudformation"), aws.client("s3")
-    deployer = Deployer(cfn, s3, options.polling, console)
+    deployer = Deployer(cfn, s3, options.polling, console, cli_options=cli_options(aws.target))
     bucket = options.bucket or ensure_bootstrapped(deployer, options.bootstrap_stack).bucket
 
     computed: dict[str, str] = {}
@@ -126,15 +139,21 @@ def deploy_stack(options: DeployOptions, aws: Aws, console: Console | None = Non
             console.info(f"{function}: {uploaded.uri} ({UPLOAD_NOTES[uploaded.outcome]})")
             computed[param] = uploaded.key
 
+    parameters = {**computed, **options.parameter_overrides}
+    settings = protection_settings(template, parameters)
     request = DeployRequest(
         stack_name=options.stack_name,
         template=template,
-        parameters={**computed, **options.parameter_overrides},
+        parameters=parameters,
         tags=options.tags,
         execute=options.execute,
         allow_replacement=options.allow_replacement,
         artifact_bucket=bucket,
         artifact_prefix=options.stack_name,
+        termination_protection=settings.termination_protection,
+        rollback_monitoring_minutes=settings.rollback_monitoring_minutes,
+        # Every named resource is "...-${Environment}": another value replaces them all.
+        pinned_parameters=(Params.ENVIRONMENT,),
     )
     return deployer.deploy(request)
 
@@ -149,6 +168,16 @@ UPLOAD_NOTES = {
 }
 
 
+def protection_settings(template: StackTemplate, parameters: dict[str, str]) -> Settings:
+    """The settings of the environment being deployed: the Environment value sent, else the
+    template's default (a --template-file without --env), else dev's."""
+    from tracking_templates import settings_for
+
+    declared = (template.document.get("Parameters") or {}).get(Params.ENVIRONMENT) or {}
+    env = parameters.get(Params.ENVIRONMENT, declared.get("Default", DEFAULT_ENV))
+    return settings_for(env if is_valid_env(env) else DEFAULT_ENV)
+
+
 def _seconds(text: str) -> float:
     """A --timeout value: a positive, finite number of seconds (argparse turns the error into exit 2)."""
     try:
@@ -161,30 +190,38 @@ def _seconds(text: str) -> float:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m scripts.deploy",
-        description="Package, upload and deploy the stack through a CloudFormation change set: "
-        "synthesize the template (or take --template-file), upload the code content-addressed, "
-        "create a change set, print its changes, execute it while streaming the stack events, "
-        "and print the outputs.",
+        description="""\
+Package, upload and deploy the stack through a CloudFormation change set: synthesize the
+template (or take --template-file), upload the code content-addressed, create a change set,
+print its changes, execute it while streaming the stack events, and print the outputs.
+
+Safeguards: the replacement guard (exit 3) over nested stacks too; a stack policy denying
+replacement or deletion of the template's tables; rollback triggers on the stack's API 5XX and
+function-error alarms; termination protection for prod; a failed first create leaves nothing
+behind (RetainExceptOnCreate); a live stack is never moved to another --env.""",
         epilog="""examples:
   python -m scripts.deploy --stack-name tracking-dev --env dev
   python -m scripts.deploy --stack-name tracking-prod --env prod --no-execute   # review the plan
   python -m scripts.deploy --stack-name tracking-dev --endpoint-url http://127.0.0.1:5000  # moto
 
 exit codes: 0 deployed or nothing to change; 1 the deploy failed; 2 usage or input error;
-3 refused by the replacement guard; 4 timed out waiting (the stack may still be changing).""",
+3 refused by the replacement guard; 4 timed out waiting (the stack may still be changing);
+130 interrupted (what carries on in CloudFormation is said). See docs/deploy.md.""",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--stack-name", required=True, help="the stack to create or update")
     parser.add_argument(
         "--env",
-        help="environment: selects the template's settings and fills its Environment parameter "
+        help="environment: selects the template's settings (prod: termination protection, 5 "
+        "minutes of rollback-trigger monitoring) and fills its Environment parameter "
         f"({ENV_PATTERN}; default {DEFAULT_ENV}; with --template-file and no --env, the "
-        "template's own Environment is kept)",
+        "template's own Environment is kept). A live stack's environment cannot be changed: "
+        "deploy another environment to its own stack",
     )  # fmt: skip
-    parser.add_argument("--template-file", type=Path, help="deploy this template (JSON or YAML) instead of synthesizing one")
-    parser.add_argument("--bucket", help="artifact bucket for code and large templates (default: the bootstrap stack's, created if missing)")
+    parser.add_argument("--template-file", type=non_empty_path, help="deploy this template (JSON or YAML) instead of synthesizing one")
+    parser.add_argument("--bucket", type=non_empty, help="artifact bucket for code and large templates (default: the bootstrap stack's, created if missing)")
     parser.add_argument(
         "--bootstrap-stack", default=DEFAULT_BOOTSTRAP_STACK,
         help="stack holding the artifact bucket when --bucket is not given (default %(default)s)",
@@ -197,10 +234,12 @@ exit codes: 0 deployed or nothing to change; 1 the deploy failed; 2 usage or inp
     parser.add_argument("--no-execute", action="store_true", help="stop after printing the change set and leave it for review")
     parser.add_argument(
         "--allow-replacement", action="store_true",
-        help="execute even if the change set replaces or removes a table, queue or bucket (refused with exit 3 otherwise)",
+        help="execute even if the change set replaces, removes or changes unpredictably (Dynamic) a "
+        "table, queue, bucket, KMS key or log group (refused with exit 3 otherwise); lifts the "
+        "stack policy protecting the tables for this one update",
     )  # fmt: skip
     parser.add_argument("--fail-on-empty-changeset", action="store_true", help="exit 1 instead of 0 when there is nothing to change")
-    parser.add_argument("--outputs-file", type=Path, help="write the stack outputs as JSON")
+    parser.add_argument("--outputs-file", type=non_empty_path, help="write the stack outputs as JSON")
     parser.add_argument("--no-deps", action="store_true", help="zip the function sources without their bundled dependencies (and bytecode)")
     parser.add_argument("--python", metavar="PATH", help="the CPython of the runtime's version that compiles the zips' bytecode (default: python3.13 on PATH)")
     parser.add_argument("--no-bytecode", action="store_true", help="ship the code without bytecode (slower cold starts)")
@@ -208,7 +247,7 @@ exit codes: 0 deployed or nothing to change; 1 the deploy failed; 2 usage or inp
         "--no-upload", action="store_true",
         help="with --no-execute: name the code keys without uploading (a plan needs no s3:PutObject)",
     )  # fmt: skip
-    parser.add_argument("--output-dir", type=Path, default=DEFAULT_OUTPUT_DIR, help="where the zips are built (default %(default)s)")
+    parser.add_argument("--output-dir", type=non_empty_path, default=DEFAULT_OUTPUT_DIR, help="where the zips are built (default %(default)s)")
     parser.add_argument(
         "--timeout", type=_seconds, default=Polling.timeout,
         help="seconds to wait for the stack before giving up with exit 4 (default %(default)s)",
@@ -248,7 +287,7 @@ def main(argv: list[str] | None = None, polling: Polling | None = None) -> int:
             template_file=args.template_file,
             bucket=args.bucket,
             bootstrap_stack=args.bootstrap_stack,
-            parameter_overrides=parse_pairs(args.parameter_overrides, "--parameter-overrides"),
+            parameter_overrides=parse_pairs(args.parameter_overrides, "--parameter-overrides", echo=False),
             tags=parse_pairs(args.tags, "--tags"),
             execute=not args.no_execute,
             allow_replacement=args.allow_replacement,

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import shlex
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+from botocore.parsers import ResponseParserError
 
 from .changeset import (
+    DYNAMIC,
     ChangeSet,
     ResourceChange,
     format_changes,
@@ -21,6 +24,13 @@ from .console import Console
 from .errors import DeployError, DeployTimeout, Interrupted, ReplacementRefused, UsageError
 from .events import EventStream, StackEvent
 from .package import object_key, upload_if_missing
+from .protection import (
+    ALARM_TYPE,
+    ALLOW_ALL_POLICY,
+    rollback_alarm_ids,
+    rollback_configuration,
+    stack_policy,
+)
 from .stack_template import StackTemplate
 
 SUCCESS_STATES = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"})
@@ -30,6 +40,12 @@ UPDATABLE_STATES = frozenset(
      "IMPORT_ROLLBACK_COMPLETE"}
 )  # fmt: skip
 CHANGE_SET_PENDING = frozenset({"CREATE_PENDING", "CREATE_IN_PROGRESS"})
+REVIEW = "REVIEW_IN_PROGRESS"
+STACK_TYPE = "AWS::CloudFormation::Stack"
+# The connection went away (botocore gave up retrying): the operation may carry on without us.
+LOST_CONNECTION = (ConnectionError, HTTPClientError)
+# How an endpoint says it lacks an operation (an emulator; moto answers HTML, a parse error).
+UNSUPPORTED_CODES = frozenset({"InvalidAction", "NotImplemented", "UnknownOperationException"})
 
 
 @dataclass(frozen=True)
@@ -52,17 +68,22 @@ class StackInfo:
     parameters: frozenset[str] = frozenset()
     outputs: dict[str, str] = field(default_factory=dict)
     reason: str = ""
+    parameter_values: dict[str, str] = field(default_factory=dict)
+    termination_protection: bool = False
 
     @classmethod
     def from_api(cls, stack: dict[str, Any]) -> StackInfo:
         """From one `Stacks` item."""
+        values = {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
         return cls(
             stack_id=stack["StackId"],
             name=stack["StackName"],
             status=stack["StackStatus"],
-            parameters=frozenset(p["ParameterKey"] for p in stack.get("Parameters", [])),
+            parameters=frozenset(values),
             outputs={o["OutputKey"]: o.get("OutputValue", "") for o in stack.get("Outputs", [])},
             reason=stack.get("StackStatusReason", "") or "",
+            parameter_values=values,
+            termination_protection=bool(stack.get("EnableTerminationProtection", False)),
         )
 
     @property
@@ -84,6 +105,13 @@ class DeployRequest:
     # Where templates too big for TemplateBody are uploaded.
     artifact_bucket: str | None = None
     artifact_prefix: str = ""
+    # Turn on termination protection (after the first create, or when found off).
+    termination_protection: bool = False
+    # How long CloudFormation keeps watching the rollback-trigger alarms after an update.
+    rollback_monitoring_minutes: int = 0
+    # Parameters a live stack may never change (Environment: every named resource would be
+    # replaced); a request with another value is refused before any change set.
+    pinned_parameters: tuple[str, ...] = ()
 
 
 Outcome = Literal["deployed", "no-changes", "not-executed"]
@@ -128,6 +156,7 @@ class Deployer:
         console: Console | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        cli_options: tuple[str, ...] = (),
     ) -> None:
         self.cfn = cfn
         self.s3 = s3
@@ -135,6 +164,12 @@ class Deployer:
         self.console = console or Console()
         self.sleep = sleep
         self.clock = clock
+        # --region/--endpoint-url as given, for the aws commands printed as hints.
+        self.cli_options = cli_options
+
+    def aws_command(self, *words: str) -> str:
+        """An `aws cloudformation ...` command line that reaches the same region and endpoint."""
+        return shlex.join(["aws", "cloudformation", *words, *self.cli_options])
 
     # -- reading the stack -------------------------------------------------------------------
 
@@ -151,6 +186,38 @@ class Deployer:
             raise
         stacks = response.get("Stacks", [])
         return StackInfo.from_api(stacks[0]) if stacks else None
+
+    def find_stack(self, name: str) -> StackInfo | None:
+        """The stack to deploy to: by name, but never a review stack beside a live one.
+
+        AWS keeps one stack per name and reuses one in REVIEW_IN_PROGRESS. An emulator may make
+        a second stack of the same name beside it and then answer DescribeStacks by name with
+        either; the live one (chosen by id) is the stack, and review stacks beside it are
+        orphans (with their change sets), removed here.
+        """
+        stack = self.describe_stack(name)
+        if stack is None or stack.status != REVIEW:
+            return stack
+        others = list(self.stacks_named(name))
+        live = [s for s in others if s["StackStatus"] != REVIEW]
+        if not live:
+            return stack
+        for orphan in others:
+            if orphan["StackStatus"] == REVIEW:
+                self.remove_review_stack(orphan["StackId"], name)
+        return self.describe_stack(live[0]["StackId"])
+
+    def stacks_named(self, name: str) -> Iterator[dict[str, Any]]:
+        """Every stack of that name that is not deleted (ListStacks summaries)."""
+        for page in self.cfn.get_paginator("list_stacks").paginate():
+            for summary in page.get("StackSummaries", []):
+                if summary["StackName"] == name and summary["StackStatus"] != "DELETE_COMPLETE":
+                    yield summary
+
+    def remove_review_stack(self, stack_id: str, name: str) -> None:
+        """Delete a stack left in REVIEW_IN_PROGRESS (no resources; its change sets go with it)."""
+        self.cfn.delete_stack(StackName=stack_id, ClientRequestToken=_token())
+        self.console.info(f"Removed the orphaned review stack {name} ({stack_id})")
 
     def physical_id(self, stack: str, logical_id: str) -> str:
         """The physical id of one resource of STACK."""
@@ -180,12 +247,20 @@ class Deployer:
             )
             self.delete_stack(stack)
             return "CREATE", None
+        if stack.status in ("UPDATE_FAILED", "CREATE_FAILED"):
+            raise DeployError(
+                f"stack {name} is {stack.status} and paused (it was changed with rollback "
+                "disabled): roll it back with `"
+                + self.aws_command("rollback-stack", "--stack-name", name)
+                + "`, wait for it to finish, then deploy again"
+            )
         if stack.status == "UPDATE_ROLLBACK_FAILED":
             raise DeployError(
                 f"stack {name} is UPDATE_ROLLBACK_FAILED: CloudFormation could not roll back its "
                 "last update. Fix the cause its events name (often a resource changed outside "
-                f"CloudFormation), run `aws cloudformation continue-update-rollback --stack-name "
-                f"{name}` (with --resources-to-skip for resources that cannot roll back), wait "
+                "CloudFormation), run `"
+                + self.aws_command("continue-update-rollback", "--stack-name", name)
+                + "` (with --resources-to-skip for resources that cannot roll back), wait "
                 "for UPDATE_ROLLBACK_COMPLETE, then deploy again"
             )
         if stack.in_progress:
@@ -193,10 +268,32 @@ class Deployer:
                 f"stack {name} is {stack.status}: another operation is running; wait for it "
                 "to finish, then deploy again"
             )
+        # ROLLBACK_FAILED (a failed first create), DELETE_FAILED: nothing to keep updating.
         raise DeployError(
             f"stack {name} is {stack.status} and cannot be updated; delete it (keeping any "
             "resources that failed to delete) and deploy again"
         )
+
+    def check_pinned(self, request: DeployRequest, stack: StackInfo | None) -> None:
+        """Refuse to change a pinned parameter (the environment) of a live stack."""
+        if stack is None or stack.status == REVIEW:
+            return
+        for name in request.pinned_parameters:
+            current = stack.parameter_values.get(name)
+            wanted = request.parameters.get(name)
+            if current is None or wanted is None or current == wanted:
+                continue
+            if request.template.no_echo(name):
+                raise UsageError(
+                    f"stack {request.stack_name}: refusing to change its {name} (NoEcho): every "
+                    "named resource would be replaced; deploy the new value to its own stack "
+                    "(another --stack-name)"
+                )
+            raise UsageError(
+                f"stack {request.stack_name} is {name}={current!r}, not {wanted!r}: moving a live "
+                f"stack to another {name} would replace every named resource; deploy "
+                f"{name}={wanted!r} to its own stack (another --stack-name)"
+            )
 
     def delete_stack(self, stack: StackInfo) -> None:
         """Delete a stack and wait until it is gone."""
@@ -263,8 +360,14 @@ class Deployer:
             "Capabilities": request.template.capabilities(),
             "ClientToken": _token(),
             "Description": "Created by python -m scripts.deploy",
+            # A nested stack gets a change set of its own, walked by the guard.
+            "IncludeNestedStacks": True,
             **self.template_arguments(request.template, request),
         }
+        if change_set_type == "UPDATE" and stack is not None:
+            rollback = self.rollback_configuration(request, stack)
+            if rollback is not None:
+                arguments["RollbackConfiguration"] = rollback
         if request.tags:
             arguments["Tags"] = [{"Key": k, "Value": v} for k, v in sorted(request.tags.items())]
         try:
@@ -277,12 +380,43 @@ class Deployer:
             raise
         return self.wait_for_change_set(response["Id"], response["StackId"], name, change_set_type)
 
+    def rollback_configuration(
+        self, request: DeployRequest, stack: StackInfo
+    ) -> dict[str, Any] | None:
+        """Rollback triggers: the template's 5XX and function-error alarms the stack already has."""
+        wanted = rollback_alarm_ids(request.template)
+        if not wanted:
+            return None
+        names = [
+            resource["PhysicalResourceId"]
+            for page in self.cfn.get_paginator("list_stack_resources").paginate(
+                StackName=stack.stack_id
+            )
+            for resource in page.get("StackResourceSummaries", [])
+            if resource.get("ResourceType") == ALARM_TYPE
+            and resource.get("LogicalResourceId") in wanted
+            and resource.get("PhysicalResourceId")
+        ]
+        if not names:
+            return None
+        config = rollback_configuration(stack.stack_id, names, request.rollback_monitoring_minutes)
+        watched = ", ".join(t["Arn"].rsplit(":", 1)[1] for t in config["RollbackTriggers"])
+        self.console.info(
+            f"Rollback triggers: watching {watched} during the update and "
+            f"{config['MonitoringTimeInMinutes']} minute(s) after; an alarm rolls it back"
+        )
+        return config
+
     def wait_for_change_set(
         self, arn: str, stack_id: str, name: str, change_set_type: str
     ) -> ChangeSet:
         """Poll until the change set is ready or failed; read every page of its changes."""
         deadline = self.clock() + self.polling.timeout
         delay = self.polling.delay
+        left = (
+            f"change set {name} was left unexecuted; nothing was deployed. Delete it with "
+            f"`{self.aws_command('delete-change-set', '--change-set-name', arn)}`"
+        )
         try:
             while True:
                 response = self.cfn.describe_change_set(ChangeSetName=arn)
@@ -293,17 +427,11 @@ class Deployer:
                     raise DeployTimeout(f"change set {name} was still {status} when waiting timed out")
                 self.sleep(delay)
                 delay = min(delay * self.polling.backoff, self.polling.max_delay)
+            changes = self.read_changes(arn, response)
         except KeyboardInterrupt:
-            raise Interrupted(
-                f"change set {name} was left unexecuted; nothing was deployed. Delete it with "
-                f"`aws cloudformation delete-change-set --change-set-name {arn}`"
-            ) from None
-        changes = [ResourceChange.from_api(c) for c in response.get("Changes", [])]
-        token = response.get("NextToken")
-        while token:
-            page = self.cfn.describe_change_set(ChangeSetName=arn, NextToken=token)
-            changes.extend(ResourceChange.from_api(c) for c in page.get("Changes", []))
-            token = page.get("NextToken")
+            raise Interrupted(left) from None
+        except LOST_CONNECTION as error:
+            raise DeployError(f"lost the connection to CloudFormation ({error}): {left}") from None
         return ChangeSet(
             arn=arn,
             stack_id=response.get("StackId", stack_id),
@@ -313,6 +441,25 @@ class Deployer:
             reason=response.get("StatusReason", "") or "",
             changes=tuple(changes),
         )
+
+    def read_changes(
+        self, arn: str, first_page: dict[str, Any], parent: str = ""
+    ) -> list[ResourceChange]:
+        """Every change of a change set (all pages), then those of its nested stacks' change sets."""
+        changes: list[ResourceChange] = []
+        page: dict[str, Any] | None = first_page
+        while page is not None:
+            changes.extend(ResourceChange.from_api(c, parent) for c in page.get("Changes", []))
+            token = page.get("NextToken")
+            page = self.cfn.describe_change_set(ChangeSetName=arn, NextToken=token) if token else None
+        nested: list[ResourceChange] = []
+        for change in changes:
+            if change.nested_change_set:
+                response = self.cfn.describe_change_set(ChangeSetName=change.nested_change_set)
+                nested.extend(
+                    self.read_changes(change.nested_change_set, response, change.logical_id)
+                )
+        return changes + nested
 
     def delete_change_set(self, change_set: ChangeSet) -> None:
         """Delete a change set (there is none to delete for an empty one refused up front)."""
@@ -337,7 +484,12 @@ class Deployer:
         """Execute the change set, stream the stack's events, and confirm the final state."""
         stream = EventStream(self.cfn, change_set.stack_id)
         stream.prime()
-        self.cfn.execute_change_set(ChangeSetName=change_set.arn, ClientRequestToken=_token())
+        # RetainExceptOnCreate: a rollback deletes what this operation created even where the
+        # template says Retain (fixed-name log groups, the DLQ), so a failed first create leaves
+        # nothing behind that would make every later create fail with "already exists".
+        self.cfn.execute_change_set(
+            ChangeSetName=change_set.arn, ClientRequestToken=_token(), RetainExceptOnCreate=True
+        )
         final = self._wait_stack(change_set.stack_id, stack_name, stream)
         if final.status in SUCCESS_STATES:
             return final
@@ -354,14 +506,18 @@ class Deployer:
         started = self.clock()
         delay = self.polling.delay
         status = "changing"
+        settled = False
         try:
             while True:
                 stack = self.describe_stack(stack_id)
                 for event in stream.poll():
                     self.console.info(event.line())
+                    # DescribeStacks may still answer with the status from before the call;
+                    # only the root stack's own terminal event says this operation ended.
+                    settled = settled or _ends_operation(event, stack_name)
                 if stack is None:
                     raise DeployError(f"stack {stack_name} ({stack_id}) disappeared while waiting")
-                if not stack.in_progress:
+                if not stack.in_progress and settled:
                     return stack
                 status = stack.status
                 elapsed = self.clock() - started
@@ -375,17 +531,28 @@ class Deployer:
                 delay = min(delay * self.polling.backoff, self.polling.max_delay)
         except KeyboardInterrupt:
             self.console.end_progress()
-            raise Interrupted(
-                f"stopped watching stack {stack_name} ({status}); CloudFormation carries on. "
-                f"Follow it with `aws cloudformation describe-stack-events --stack-name {stack_name}`"
+            raise Interrupted(f"stopped watching {self._carries_on(stack_name, status)}") from None
+        except LOST_CONNECTION as error:
+            self.console.end_progress()
+            raise DeployError(
+                f"lost the connection to CloudFormation ({error}) while watching "
+                f"{self._carries_on(stack_name, status)}"
             ) from None
+
+    def _carries_on(self, stack_name: str, status: str) -> str:
+        follow = self.aws_command("describe-stack-events", "--stack-name", stack_name)
+        return (
+            f"stack {stack_name} ({status}); CloudFormation carries on and the stack may still "
+            f"be changing. Follow it with `{follow}`"
+        )
 
     # -- the whole deploy --------------------------------------------------------------------
 
     def deploy(self, request: DeployRequest) -> DeployResult:
         """Change set, plan, guard, execute and confirm; or stop when there is nothing to do."""
-        stack = self.describe_stack(request.stack_name)
+        stack = self.find_stack(request.stack_name)
         change_set_type, stack = self.prepare(request, stack)
+        self.check_pinned(request, stack)
         change_set = self.create_change_set(request, change_set_type, stack)
         if change_set.is_empty:
             self.delete_change_set(change_set)
@@ -409,18 +576,70 @@ class Deployer:
         self.guard(change_set, request.allow_replacement)
         if not request.execute:
             self.console.info(
-                f"Not executed (--no-execute). To apply it: aws cloudformation "
-                f"execute-change-set --change-set-name {change_set.arn}"
+                "Not executed (--no-execute). To apply it: "
+                + self.aws_command("execute-change-set", "--change-set-name", change_set.arn)
             )
             return DeployResult(
                 request.stack_name, change_set.stack_id, "not-executed",
-                stack.status if stack else "REVIEW_IN_PROGRESS", {}, change_set,
+                stack.status if stack else REVIEW, {}, change_set,
             )  # fmt: skip
-        final = self.execute(change_set, request.stack_name)
+        policy = stack_policy(request.template)
+        lifted = self.lift_policy(request, stack, policy)
+        try:
+            final = self.execute(change_set, request.stack_name)
+        finally:
+            if lifted:  # whatever the outcome: the stack never stays unprotected
+                self.set_policy(change_set.stack_id, policy)
         self.console.info(f"Stack {request.stack_name}: {final.status}")
+        self.protect(request, final, policy, lifted)
+        if stack is not None and stack.status == REVIEW and stack.stack_id != final.stack_id:
+            self.remove_review_stack(stack.stack_id, request.stack_name)
         return DeployResult(
             request.stack_name, final.stack_id, "deployed", final.status, final.outputs, change_set
         )
+
+    # -- protection ---------------------------------------------------------------------------
+
+    def lift_policy(self, request: DeployRequest, stack: StackInfo | None, policy: str | None) -> bool:
+        """With --allow-replacement, allow every update of a live stack for this one execution."""
+        if not (request.allow_replacement and policy and stack is not None and stack.status != REVIEW):
+            return False
+        self.console.info(
+            f"--allow-replacement: the stack policy protecting the tables of {request.stack_name} "
+            "is lifted for this update and restored after it"
+        )
+        self.set_policy(stack.stack_id, ALLOW_ALL_POLICY)
+        return True
+
+    def set_policy(self, stack_id: str, policy: str | None) -> None:
+        """Set the stack policy (nothing to set without tables)."""
+        if policy is not None:
+            self.cfn.set_stack_policy(StackName=stack_id, StackPolicyBody=policy)
+
+    def protect(
+        self, request: DeployRequest, final: StackInfo, policy: str | None, restored: bool
+    ) -> None:
+        """After a successful execute: the tables' stack policy, and termination protection."""
+        if not restored:  # a lifted policy was already put back
+            self.set_policy(final.stack_id, policy)
+        if request.termination_protection and not final.termination_protection:
+            self.enable_termination_protection(final)
+
+    def enable_termination_protection(self, stack: StackInfo) -> None:
+        """Turn on termination protection; an endpoint without the call only gets a warning."""
+        try:
+            self.cfn.update_termination_protection(
+                StackName=stack.stack_id, EnableTerminationProtection=True
+            )
+        except (ResponseParserError, ClientError) as error:
+            if isinstance(error, ClientError) and _error_code(error) not in UNSUPPORTED_CODES:
+                raise
+            self.console.warn(
+                f"warning: the endpoint does not support UpdateTerminationProtection; stack "
+                f"{stack.name} is not protected from deletion"
+            )
+            return
+        self.console.info(f"Termination protection enabled on stack {stack.name}")
 
 
 def s3_https_url(s3: Any, bucket: str, key: str) -> str:
@@ -431,7 +650,20 @@ def s3_https_url(s3: Any, bucket: str, key: str) -> str:
 
 
 def _risk(change: ResourceChange) -> str:
-    return "removed" if change.action == "Remove" else f"replacement {change.replacement}"
+    if change.action == "Remove":
+        return "removed"
+    if change.action == DYNAMIC:
+        return "Dynamic: CloudFormation cannot tell what will happen"
+    return f"replacement {change.replacement}"
+
+
+def _ends_operation(event: StackEvent, stack_name: str) -> bool:
+    """The root stack's own event with a final status (not *_IN_PROGRESS)."""
+    return (
+        event.resource_type == STACK_TYPE
+        and event.logical_id == stack_name
+        and not event.status.endswith("_IN_PROGRESS")
+    )
 
 
 def _token() -> str:

@@ -20,9 +20,11 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import Any, TextIO
 
 from tracking_templates.names import ENV_PATTERN, is_valid_env
+
+from .cli import OneLineParser, non_empty
 
 DEFAULT_ACCESS_KEY = "testing"
 DEFAULT_SECRET_KEY = "testing"
@@ -72,12 +74,6 @@ With botocore (Python), the signer the AWS SDK itself uses:
 """
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        # One line on stderr, exit 2, as every script of the project.
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
 def _env_name(value: str) -> str:
     if not is_valid_env(value):
         raise argparse.ArgumentTypeError(f"invalid environment name {value!r}: must match {ENV_PATTERN}")
@@ -110,14 +106,14 @@ def _region(value: str) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line of `python -m scripts.local`."""
-    parser = _Parser(
+    parser = OneLineParser(
         prog="python -m scripts.local",
         description="Run the logistics-tracking stack locally: an embedded AWS emulator (moto), the real "
         "template deployed into it with scripts.deploy, and the API served as API Gateway would.",
         epilog=SIGNING_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--host", type=non_empty, default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=_port, default=3000, help="port to listen on; 0 picks a free one (default 3000)")
     parser.add_argument("--env", type=_env_name, default="dev", help="environment (and stage) name (default dev)")
     parser.add_argument("--region", type=_region, default="us-east-1", help="region of the emulated stack and of signatures "

@@ -12,7 +12,7 @@ from tracking_templates.sources import FUNCTIONS_DIR
 
 from . import bytecode, deps
 from .aws import Aws, AwsTarget, add_aws_arguments
-from .cli import run, writable_dir
+from .cli import OneLineParser, non_empty, non_empty_path, run, writable_dir
 from .interpreter import Interpreter, find_interpreter
 from .s3upload import REPLACED, UPLOADED, check_object, object_key, upload_if_missing
 from .zipbuild import ZipArchive, iter_files, write_zip
@@ -138,12 +138,12 @@ def bytecode_interpreter(python: str | None, bytecode_wanted: bool) -> Interpret
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m scripts.package",
         description="Build one reproducible zip per function and optionally upload it to S3.",
     )
-    parser.add_argument("--output-dir", type=Path, default=DEFAULT_OUTPUT_DIR, help="where the zips are built (default %(default)s)")
-    parser.add_argument("--bucket", help="upload to s3://BUCKET/PREFIX/<sha256>.zip unless exactly that zip is there")
+    parser.add_argument("--output-dir", type=non_empty_path, default=DEFAULT_OUTPUT_DIR, help="where the zips are built (default %(default)s)")
+    parser.add_argument("--bucket", type=non_empty, help="upload to s3://BUCKET/PREFIX/<sha256>.zip unless exactly that zip is there")
     parser.add_argument("--prefix", default="", help="key prefix in the bucket")
     parser.add_argument(
         "--no-deps",

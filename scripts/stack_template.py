@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import os
 import re
+import stat
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +34,11 @@ IAM_TYPES = frozenset(
 IAM_NAME_PROPERTIES = frozenset(
     {"RoleName", "UserName", "GroupName", "ManagedPolicyName", "InstanceProfileName"}
 )
+# What a template cannot show us: a transform (SAM...) or macro expands into resources we never
+# see, and a nested stack's template is elsewhere. CloudFormation then needs all three
+# (SAM: IAM + AUTO_EXPAND; nested stacks: whatever their templates hold), as CDK passes them.
+ALL_CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
+OPAQUE_TYPES = frozenset({"AWS::CloudFormation::Macro", "AWS::CloudFormation::Stack"})
 
 
 class _CfnYamlLoader(yaml.SafeLoader):
@@ -37,12 +46,13 @@ class _CfnYamlLoader(yaml.SafeLoader):
 
 
 def _short_form(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+    # Not deep: PyYAML fills nested collections before the document is returned.
     if isinstance(node, yaml.ScalarNode):
         value: Any = loader.construct_scalar(node)
     elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
+        value = loader.construct_sequence(node)
     else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+        value = loader.construct_mapping(node)  # type: ignore[arg-type]
     name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
     return {name: value}
 
@@ -75,23 +85,30 @@ class StackTemplate:
                 f"{TEMPLATE_URL_LIMIT:,} bytes (1 MB) even through S3"
             )
         try:
-            document = json.loads(body)
-        except ValueError as json_error:
-            if body.lstrip().startswith("{"):  # meant as JSON: JSON's reason is the useful one
-                raise UsageError(f"{origin} is not valid JSON: {json_error}") from None
-            try:
-                document = yaml.load(body, Loader=_CfnYamlLoader)  # noqa: S506 - safe subclass
-            except yaml.YAMLError as error:
-                raise UsageError(f"{origin} is neither JSON nor YAML: {_one_line(error)}") from None
+            document = _parse(body, origin)
+        except RecursionError:  # both parsers recurse once per level of nesting
+            raise UsageError(f"{origin} is nested too deeply to be a template") from None
         if not isinstance(document, dict) or not isinstance(document.get("Resources"), dict):
             raise UsageError(f"{origin} is not a CloudFormation template (no Resources)")
+        _check_parameter_declarations(document.get("Parameters"), origin)
         return cls(body, document)
 
     @classmethod
     def from_file(cls, path: Path) -> StackTemplate:
-        """Read a template file; a missing or unreadable file is a usage error."""
+        """Read a template file; a missing, unreadable, special or over-1-MB file is a usage error."""
         try:
-            body = path.read_text(encoding="utf-8")
+            with path.open("rb") as stream:
+                # A FIFO or device (/dev/zero) could stream for ever: only regular files.
+                if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+                    raise UsageError(f"template file {path} is not a regular file")
+                # One byte over the limit is enough to refuse it, and memory stays bounded.
+                data = stream.read(TEMPLATE_URL_LIMIT + 1)
+            if len(data) > TEMPLATE_URL_LIMIT:
+                raise UsageError(
+                    f"{path} is over {TEMPLATE_URL_LIMIT:,} bytes; CloudFormation accepts at most "
+                    f"{TEMPLATE_URL_LIMIT:,} bytes (1 MB) even through S3"
+                )
+            body = data.decode("utf-8")
         except FileNotFoundError:
             raise UsageError(f"template file not found: {path}") from None
         except (OSError, UnicodeDecodeError) as error:
@@ -118,21 +135,28 @@ class StackTemplate:
         """The names of the Parameters the template declares."""
         return frozenset((self.document.get("Parameters") or {}).keys())
 
+    def resources_of_type(self, resource_type: str) -> list[str]:
+        """The logical ids of the resources of RESOURCE_TYPE, sorted."""
+        return sorted(
+            logical_id
+            for logical_id, resource in self.document["Resources"].items()
+            if isinstance(resource, dict) and resource.get("Type") == resource_type
+        )
+
     def capabilities(self) -> list[str]:
         """The capabilities CloudFormation will ask for, from what the template contains."""
-        capabilities: list[str] = []
-        resources = self.document.get("Resources", {}).values()
-        iam = [r for r in resources if isinstance(r, dict) and r.get("Type") in IAM_TYPES]
+        resources = [r for r in self.document["Resources"].values() if isinstance(r, dict)]
+        if self.document.get("Transform") or any(r.get("Type") in OPAQUE_TYPES for r in resources):
+            return list(ALL_CAPABILITIES)
+        iam = [r for r in resources if r.get("Type") in IAM_TYPES]
         if any(IAM_NAME_PROPERTIES & set(r.get("Properties") or {}) for r in iam):
-            capabilities.append("CAPABILITY_NAMED_IAM")
-        elif iam:
-            capabilities.append("CAPABILITY_IAM")
-        if self.document.get("Transform") or any(
-            isinstance(r, dict) and r.get("Type") == "AWS::CloudFormation::Macro"
-            for r in resources
-        ):
-            capabilities.append("CAPABILITY_AUTO_EXPAND")
-        return capabilities
+            return ["CAPABILITY_NAMED_IAM"]
+        return ["CAPABILITY_IAM"] if iam else []
+
+    def no_echo(self, name: str) -> bool:
+        """Whether parameter NAME is declared NoEcho (its value is never printed)."""
+        declaration = (self.document.get("Parameters") or {}).get(name) or {}
+        return _text(declaration.get("NoEcho")).lower() == "true"
 
     def check_parameters(self, values: Mapping[str, str]) -> None:
         """Refuse parameters the template does not declare, and values its constraints refuse
@@ -147,7 +171,8 @@ class StackTemplate:
         for name, value in sorted(values.items()):
             problem = constraint_problem(declarations.get(name) or {}, value)
             if problem:
-                raise UsageError(f"parameter {name}={value!r}: {problem}")
+                shown = f"{name} (NoEcho)" if self.no_echo(name) else f"{name}={value!r}"
+                raise UsageError(f"parameter {shown}: {problem}")
 
 
 def constraint_problem(declaration: dict[str, Any], value: str) -> str | None:
@@ -161,15 +186,12 @@ def constraint_problem(declaration: dict[str, Any], value: str) -> str | None:
     if kind == "Number":
         return _number_problem(declaration, value)
     pattern = declaration.get("AllowedPattern")
-    try:
-        # CloudFormation matches the whole value (Java's String.matches).
-        if isinstance(pattern, str) and re.fullmatch(pattern, value) is None:
-            return f"must match the pattern {pattern}"
-    except re.error:
-        pass  # a construct Python's re lacks: leave this check to CloudFormation
-    if len(value) < int(declaration.get("MinLength", 0)):
+    # CloudFormation matches the whole value (Java's String.matches).
+    if isinstance(pattern, str) and _compile(pattern).fullmatch(value) is None:
+        return f"must match the pattern {pattern}"
+    if len(value) < _bound(declaration, "MinLength", int, 0):
         return f"must be at least {declaration['MinLength']} characters"
-    if "MaxLength" in declaration and len(value) > int(declaration["MaxLength"]):
+    if len(value) > _bound(declaration, "MaxLength", int, math.inf):
         return f"must be at most {declaration['MaxLength']} characters"
     return None
 
@@ -179,11 +201,62 @@ def _number_problem(declaration: dict[str, Any], value: str) -> str | None:
         number = float(value)
     except ValueError:
         return "must be a number"
-    if "MinValue" in declaration and number < float(declaration["MinValue"]):
+    if number < _bound(declaration, "MinValue", float, -math.inf):
         return f"must be at least {declaration['MinValue']}"
-    if "MaxValue" in declaration and number > float(declaration["MaxValue"]):
+    if number > _bound(declaration, "MaxValue", float, math.inf):
         return f"must be at most {declaration['MaxValue']}"
     return None
+
+
+def _bound(declaration: dict[str, Any], key: str, kind: type, default: float) -> float:
+    """A Min/Max constraint as a number; one that is not a number is the template's error."""
+    if key not in declaration:
+        return default
+    raw = declaration[key]
+    what = "an integer" if kind is int else "a number"
+    problem = UsageError(f"the template's {key} {raw!r} is not {what}")
+    if isinstance(raw, bool):  # YAML's true is not the number 1
+        raise problem
+    try:
+        return kind(raw)
+    except (TypeError, ValueError):
+        raise problem from None
+
+
+def _compile(pattern: str) -> re.Pattern[str]:
+    """An AllowedPattern compiled; one Python cannot compile is refused (nothing could match)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "possible nested set" and the like: not for users
+            return re.compile(pattern)
+    except (re.error, RecursionError, OverflowError) as error:
+        raise UsageError(
+            f"the template's AllowedPattern {pattern!r} is not a valid regular expression ({error})"
+        ) from None
+
+
+def _parse(body: str, origin: str) -> Any:
+    """JSON, else YAML with CloudFormation's short forms."""
+    try:
+        return json.loads(body)
+    except ValueError as json_error:
+        if body.lstrip().startswith("{"):  # meant as JSON: JSON's reason is the useful one
+            raise UsageError(f"{origin} is not valid JSON: {json_error}") from None
+    try:
+        return yaml.load(body, Loader=_CfnYamlLoader)  # noqa: S506 - safe subclass
+    except yaml.YAMLError as error:
+        raise UsageError(f"{origin} is neither JSON nor YAML: {_one_line(error)}") from None
+
+
+def _check_parameter_declarations(parameters: Any, origin: str) -> None:
+    """Parameters, when present, map names to declarations (mappings), as CloudFormation requires."""
+    if parameters is None:
+        return
+    if not isinstance(parameters, dict):
+        raise UsageError(f"{origin}: Parameters must be a mapping of names to declarations")
+    for name, declaration in parameters.items():
+        if not isinstance(declaration, dict):
+            raise UsageError(f"{origin}: parameter {name} must be a mapping (Type, Default...)")
 
 
 def _text(value: Any) -> str:

@@ -93,9 +93,11 @@ class Summary:
         return 100.0 * self.killed / total if total else 100.0
 
     def counts(self) -> str:
-        """One line: mutants, killed, survived, score."""
+        """One line: mutants, killed (of which timed out), survived, score."""
         total, survived = len(self.status_by_mutant), len(self.survivors)
-        return f"mutants {total}  killed {self.killed}  survived {survived}  score {self.score:.1f} %"
+        timeouts = sum(status == "timeout" for status in self.status_by_mutant.values())
+        killed = f"killed {self.killed}" + (f" ({timeouts} timed out)" if timeouts else "")
+        return f"mutants {total}  {killed}  survived {survived}  score {self.score:.1f} %"
 
     def survivor_line(self, name: str) -> str:
         """A survivor's name, with its status when it is not plainly 'survived' (e.g. 'no tests')."""

@@ -1,4 +1,4 @@
-"""The REST API: /track and /status on the API function, its deployment and its stage."""
+"""The REST API: /track, /status and /shipments on the API function, its deployment and its stage."""
 
 from __future__ import annotations
 
@@ -140,6 +140,7 @@ def api(settings: Settings, inputs: Inputs, enc: Encryption, funcs: Compute, log
     root = GetAtt(rest_api, "RootResourceId")
     track = Resource("TrackResource", RestApiId=Ref(rest_api), ParentId=root, PathPart="track")
     status = Resource("StatusResource", RestApiId=Ref(rest_api), ParentId=root, PathPart="status")
+    shipments = Resource("ShipmentsResource", RestApiId=Ref(rest_api), ParentId=root, PathPart="shipments")
     model = ObjectSchemaModel(
         Resources.REQUEST_MODEL,
         RestApiId=Ref(rest_api),
@@ -165,21 +166,26 @@ def api(settings: Settings, inputs: Inputs, enc: Encryption, funcs: Compute, log
         RequestModels={"application/json": Ref(model)},
         Integration=_lambda_proxy(funcs.api_function),
     )
-    get_status = Method(
-        "StatusGetMethod",
-        RestApiId=Ref(rest_api),
-        ResourceId=Ref(status),
-        HttpMethod="GET",
-        AuthorizationType="AWS_IAM",
-        RequestValidatorId=Ref(validator),
-        RequestParameters={
-            "method.request.querystring.tracking_id": True,
-            "method.request.querystring.limit": False,
-            "method.request.querystring.last_key": False,
-        },
-        Integration=_lambda_proxy(funcs.api_function),
-    )
-    methods = (post_track, get_status)
+    def paged_get(logical_id: str, resource: Resource, required: str) -> Method:
+        # A page of something: one required query parameter, then the optional limit and last_key.
+        return Method(
+            logical_id,
+            RestApiId=Ref(rest_api),
+            ResourceId=Ref(resource),
+            HttpMethod="GET",
+            AuthorizationType="AWS_IAM",
+            RequestValidatorId=Ref(validator),
+            RequestParameters={
+                f"method.request.querystring.{required}": True,
+                "method.request.querystring.limit": False,
+                "method.request.querystring.last_key": False,
+            },
+            Integration=_lambda_proxy(funcs.api_function),
+        )
+
+    get_status = paged_get("StatusGetMethod", status, "tracking_id")
+    get_shipments = paged_get("ShipmentsGetMethod", shipments, "status")
+    methods = (post_track, get_status, get_shipments)
     permissions = tuple(
         Permission(
             f"{method.title}Permission",
@@ -193,9 +199,9 @@ def api(settings: Settings, inputs: Inputs, enc: Encryption, funcs: Compute, log
                 Api=Ref(rest_api),
             ),
         )
-        for method, path in ((post_track, "track"), (get_status, "status"))
+        for method, path in ((post_track, "track"), (get_status, "status"), (get_shipments, "shipments"))
     )
-    api_hash = definition_hash(rest_api, track, status, model, validator, *methods)
+    api_hash = definition_hash(rest_api, track, status, shipments, model, validator, *methods)
     deployment = Deployment(
         Resources.DEPLOYMENT_PREFIX + api_hash,
         RestApiId=Ref(rest_api),
@@ -235,7 +241,7 @@ def api(settings: Settings, inputs: Inputs, enc: Encryption, funcs: Compute, log
     )
     return Api(
         rest_api=rest_api,
-        resources=(track, status),
+        resources=(track, status, shipments),
         model=model,
         validator=validator,
         methods=methods,

@@ -32,6 +32,7 @@ from .names import (
     LAMBDA_ARCHITECTURE,
     LAMBDA_RUNTIME,
     NOTIFIER_FUNCTION_NAME,
+    STATE_INDEX,
     Resources,
 )
 from .notifications import Notifications
@@ -122,18 +123,19 @@ def compute(
             {
                 t.TABLE_NAME: Ref(store.table),
                 t.ENVIRONMENT: Ref(inputs.environment),
-                t.CONFIG_PARAM: Ref(params.config),
-                t.DB_PARAM: Ref(params.db_endpoint),
                 t.FEATURE_FLAGS_PARAM: Ref(params.feature_flags),
                 t.LOG_LEVEL: settings.api_function.log_level,
                 t.POWERTOOLS_SERVICE_NAME: API_SERVICE_NAME,
                 t.POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+                t.STATE_TABLE_NAME: Ref(store.state_table),
+                t.STATE_INDEX_NAME: STATE_INDEX,
+                t.LISTING_SHARDS: str(settings.listing_shards),
             },
             "tracking function",
         ),
         inputs=inputs,
         enc=enc,
-        Description="Logistics tracking API (POST /track, GET /status)",
+        Description="Logistics tracking API (POST /track, GET /status, GET /shipments)",
         DeadLetterConfig=DeadLetterConfig(TargetArn=GetAtt(store.dlq, "Arn")),
         Metadata=checkov_metadata(NO_VPC),
     )
@@ -155,12 +157,14 @@ def compute(
                 n.LOG_LEVEL: settings.notifier_function.log_level,
                 n.POWERTOOLS_SERVICE_NAME: NOTIFIER_SERVICE_NAME,
                 n.POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+                n.STATE_TABLE_NAME: Ref(store.state_table),
+                n.LISTING_SHARDS: str(settings.listing_shards),
             },
             "notifier function",
         ),
         inputs=inputs,
         enc=enc,
-        Description="Publishes delivered/failed status updates from the table's stream to SNS",
+        Description="From the table's stream: shipments' current state, then delivered/failed notifications",
         Metadata=checkov_metadata(NO_VPC, STREAM_FAILURES_GO_TO_MAPPING_DLQ),
     )
     stream = settings.stream

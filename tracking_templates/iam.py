@@ -13,6 +13,7 @@ from . import policies
 from .encryption import Encryption
 from .inputs import Inputs, stack_tags
 from .logs import Logs
+from .names import STATE_INDEX
 from .notifications import Notifications
 from .parameters import Parameters
 from .storage import Storage
@@ -49,7 +50,8 @@ def iam(inputs: Inputs, enc: Encryption, store: Storage, notes: Notifications, p
         "tracking-processor",
         [
             policies.table_put_and_query(store.table),
-            policies.parameters_read(*params.all),
+            policies.index_query(store.state_table, STATE_INDEX),
+            policies.parameters_read(params.feature_flags),
             policies.log_group_write(log.api_function),
             policies.xray_write(),
             policies.queue_send(store.dlq),
@@ -63,6 +65,7 @@ def iam(inputs: Inputs, enc: Encryption, store: Storage, notes: Notifications, p
         [
             policies.stream_read(store.table),
             policies.stream_list(),
+            policies.state_write(store.state_table),
             policies.topic_publish(notes.topic),
             policies.queue_send(store.dlq),
             policies.parameters_read(params.feature_flags),

@@ -55,6 +55,8 @@ class Resources:
 
     KEY = "EncryptionKey"
     TABLE = "TrackingTable"
+    # One item per shipment: its current state, listed by status through STATE_INDEX.
+    STATE_TABLE = "ShipmentStateTable"
     DLQ = "DeadLetterQueue"
     TOPIC = "NotificationTopic"
     EMAIL_SUBSCRIPTION = "NotificationEmailSubscription"
@@ -80,6 +82,7 @@ class MoreOutputs:
     STAGE_NAME = "StageName"
     TABLE_ARN = "TableArn"
     TABLE_STREAM_ARN = "TableStreamArn"
+    STATE_TABLE_NAME = "StateTableName"
     DLQ_ARN = "DlqArn"
     NOTIFICATION_TOPIC_ARN = "NotificationTopicArn"
     NOTIFIER_FUNCTION_NAME = "NotifierFunctionName"
@@ -98,6 +101,7 @@ DASHBOARD_NAME = "logistics-tracking-${Environment}"
 CONFIG_PARAM_PATH = "/logistics/api/${Environment}/config"
 DB_PARAM_PATH = "/logistics/db/${Environment}/endpoint"
 FEATURE_FLAGS_PARAM_PATH = "/logistics/features/${Environment}/flags"
-STATUS_INDEX = "StatusIndex"
+# The state table's index that GET /shipments pages through: write-sharded by status.
+STATE_INDEX = "CurrentStatusIndex"
 # The request model's name in API Gateway (the Method's RequestModels refers to it).
 REQUEST_MODEL_NAME = "TrackingUpdate"

@@ -10,7 +10,7 @@ from troposphere.cloudwatch import Alarm, Dashboard, MetricDimension
 
 from .api import Api
 from .compute import Compute
-from .names import DASHBOARD_NAME, Resources
+from .names import DASHBOARD_NAME, STATE_INDEX, Resources
 from .notifications import Notifications
 from .settings import Settings
 from .storage import Storage
@@ -77,6 +77,8 @@ def observability(
     notifier_fn = (("FunctionName", Ref(funcs.notifier_function)),)
     queue = (("QueueName", GetAtt(store.dlq, "QueueName")),)
     table = (("TableName", Ref(store.table)),)
+    state_table = (("TableName", Ref(store.state_table)),)
+    state_index = (*state_table, ("GlobalSecondaryIndexName", STATE_INDEX))
 
     def api_metric(name: str) -> _Metric:
         return _Metric("AWS/ApiGateway", name, api_dims)
@@ -100,6 +102,14 @@ def observability(
         _alarm("NotifierIteratorAgeAlarm", "notifier-iterator-age",
                "The notifier falls behind the table's stream (oldest record age, ms)",
                lambda_metric("IteratorAge", notifier_fn), "Maximum", a.iterator_age_ms, topic),
+        # A throttled index write holds back its table's writes too (GSI back-pressure).
+        _alarm("TrackingTableThrottlesAlarm", "table-throttles", "Writes to the tracking table are throttled",
+               _Metric("AWS/DynamoDB", "WriteThrottleEvents", table), "Sum", a.table_write_throttles, topic),
+        _alarm("StateTableThrottlesAlarm", "state-table-throttles", "Writes to the shipments' state are throttled",
+               _Metric("AWS/DynamoDB", "WriteThrottleEvents", state_table), "Sum", a.table_write_throttles, topic),
+        _alarm("StateIndexThrottlesAlarm", "state-index-throttles",
+               "Writes to the listing index are throttled (a hot shard: raise listing_shards)",
+               _Metric("AWS/DynamoDB", "WriteThrottleEvents", state_index), "Sum", a.table_write_throttles, topic),
         _alarm("DeadLetterQueueAlarm", "dlq-depth", "Events failed for good and wait in the dead-letter queue",
                _Metric("AWS/SQS", "ApproximateNumberOfMessagesVisible", queue), "Maximum", a.dlq_messages, topic),
     )
@@ -113,6 +123,8 @@ def observability(
          + [(lambda_metric("IteratorAge", notifier_fn), "Maximum")]),
         ("DynamoDB", [(_Metric("AWS/DynamoDB", n, table), "Sum")
                       for n in ("ConsumedReadCapacityUnits", "ConsumedWriteCapacityUnits", "UserErrors")]),
+        ("Shipments' current state", [(_Metric("AWS/DynamoDB", n, state_table), "Sum")
+                                      for n in ("ConsumedWriteCapacityUnits", "WriteThrottleEvents")]),
         ("Dead-letter queue", [(_Metric("AWS/SQS", "ApproximateNumberOfMessagesVisible", queue), "Maximum")]),
     ]
     dashboard = Dashboard(

@@ -12,7 +12,6 @@ from troposphere.sns import Topic
 from troposphere.sqs import Queue
 from troposphere.ssm import Parameter as SsmParameter
 
-from .names import STATUS_INDEX
 
 
 def assumed_by(service: str) -> Policy:
@@ -24,13 +23,28 @@ def assumed_by(service: str) -> Policy:
 
 
 def table_put_and_query(table: Table) -> Statement:
-    """Write updates to the table and query it and its status index (no Scan, no deletes)."""
+    """Write updates to the table and query it (no Scan, no deletes, no index)."""
     return Statement(
         Sid="TableWriteAndQuery",
         Effect=Allow,
         Action=[dynamodb.PutItem, dynamodb.Query],
-        Resource=[GetAtt(table, "Arn"), Sub("${Table}/index/" + STATUS_INDEX, Table=GetAtt(table, "Arn"))],
+        Resource=[GetAtt(table, "Arn")],
     )
+
+
+def index_query(table: Table, index_name: str) -> Statement:
+    """Query one index of a table (its ARN, not index/*; the table itself stays unreadable)."""
+    return Statement(
+        Sid="IndexQuery",
+        Effect=Allow,
+        Action=[dynamodb.Query],
+        Resource=[Sub("${Table}/index/" + index_name, Table=GetAtt(table, "Arn"))],
+    )
+
+
+def state_write(table: Table) -> Statement:
+    """Put items into the state table (conditional puts only need PutItem): no reads, no deletes."""
+    return Statement(Sid="StateWrite", Effect=Allow, Action=[dynamodb.PutItem], Resource=[GetAtt(table, "Arn")])
 
 
 def stream_read(table: Table) -> Statement:

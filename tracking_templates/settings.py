@@ -18,6 +18,8 @@ LOG_RETENTION_DAYS = frozenset(
 )
 LOG_LEVELS = frozenset(("DEBUG", "INFO", "WARNING", "ERROR"))
 TRACKING_STATUSES = ("pending", "in_transit", "delivered", "failed")
+MAX_LISTING_SHARDS = 255
+MIN_PROD_LISTING_SHARDS = 16
 
 
 class SettingsError(ValueError):
@@ -56,6 +58,7 @@ class AlarmSettings:
     lambda_errors: int = 5  # Sum over 1 x 300 s, per function
     dlq_messages: int = 0  # Maximum visible messages over 1 x 300 s: any message is news
     iterator_age_ms: int = 60_000  # Maximum over 1 x 300 s: the notifier falls behind
+    table_write_throttles: int = 0  # Sum over 1 x 300 s, per table and index: any throttled write is news
 
     def __post_init__(self) -> None:
         for field in fields(self):
@@ -101,6 +104,13 @@ class Settings:
     alarms: AlarmSettings = AlarmSettings()
     stream: StreamSettings = StreamSettings()
     notify_statuses: tuple[str, ...] = ("delivered", "failed")
+    # Deploy-time protection (scripts.deploy): termination protection on the stack, and how
+    # long CloudFormation keeps watching the rollback-trigger alarms after an update (0..180).
+    termination_protection: bool = False
+    rollback_monitoring_minutes: int = 0
+    # Partition keys per status in the listing index: a status takes about this many times
+    # 1,000 writes/s, and a listing page costs this many queries (see docs/scale.md).
+    listing_shards: int = 2
 
     def __post_init__(self) -> None:
         _check(is_valid_env(self.env), f"invalid environment {self.env!r}: must match {ENV_PATTERN}")
@@ -111,12 +121,20 @@ class Settings:
         )
         _check(0 < self.throttle_rate_limit <= 10000, "throttle_rate_limit not in (0, 10000]")
         _check(0 < self.throttle_burst_limit <= 5000, "throttle_burst_limit not in 1..5000")
+        # At least 2 everywhere, so every environment exercises the fan-out; the page token
+        # holds the count in one byte.
+        _check(2 <= self.listing_shards <= MAX_LISTING_SHARDS, f"listing_shards not in 2..{MAX_LISTING_SHARDS}")
+        _check(
+            self.profile != "prod" or self.listing_shards >= MIN_PROD_LISTING_SHARDS,
+            f"prod needs listing_shards >= {MIN_PROD_LISTING_SHARDS} (about 1,000 writes/s per shard and status)",
+        )
         _check(bool(self.notify_statuses), "notify_statuses must not be empty")
         unknown = set(self.notify_statuses) - set(TRACKING_STATUSES)
         _check(not unknown, f"notify_statuses has unknown statuses {sorted(unknown)}")
         # API Gateway gives up on an integration after 29 s; the function must not run longer
         # than the client waits by much (the original's 30 s is kept as the contract says).
         _check(self.api_function.timeout_s <= 30, "the API function's timeout must be at most 30 s")
+        _check(0 <= self.rollback_monitoring_minutes <= 180, "rollback_monitoring_minutes not in 0..180")
 
 
 PROFILES_NAMES = ("dev", "staging", "prod")
@@ -132,6 +150,7 @@ _PROFILES: dict[str, Settings] = {
         notifier_function=FunctionSettings(memory_mb=256, timeout_s=60, reserved_concurrency=2, log_level="DEBUG"),
         throttle_rate_limit=10,
         throttle_burst_limit=20,
+        listing_shards=2,
     ),
     "staging": Settings(
         env="staging",
@@ -143,6 +162,7 @@ _PROFILES: dict[str, Settings] = {
         notifier_function=FunctionSettings(memory_mb=256, timeout_s=60, reserved_concurrency=5),
         throttle_rate_limit=50,
         throttle_burst_limit=100,
+        listing_shards=4,
     ),
     "prod": Settings(
         env="prod",
@@ -155,6 +175,9 @@ _PROFILES: dict[str, Settings] = {
         throttle_rate_limit=100,
         throttle_burst_limit=200,
         alarms=AlarmSettings(lambda_errors=1, iterator_age_ms=30_000),
+        termination_protection=True,
+        rollback_monitoring_minutes=5,
+        listing_shards=16,
     ),
 }
 

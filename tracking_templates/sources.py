@@ -43,6 +43,12 @@ def notifier_env() -> ModuleType:
 
 
 @lru_cache(maxsize=None)
+def listing_sharding() -> ModuleType:
+    """How the listing index is sharded and keyed (functions/notifier/status_notifier/sharding.py)."""
+    return _load(NOTIFIER_DIR / "status_notifier" / "sharding.py", "_status_notifier_sharding")
+
+
+@lru_cache(maxsize=None)
 def tracking_update_schema_text() -> str:
     """The request schema's file text, exactly as the handler loads it."""
     return TRACKING_SCHEMA_FILE.read_text(encoding="utf-8")

@@ -1,4 +1,4 @@
-"""Stateful storage: the tracking table and the dead-letter queue."""
+"""Stateful storage: the tracking table, the shipments' current state and the dead-letter queue."""
 
 from __future__ import annotations
 
@@ -17,9 +17,10 @@ from troposphere.dynamodb import (
 )
 from troposphere.sqs import Queue
 
+from . import sources
 from .encryption import Encryption
 from .inputs import Inputs, stack_tags
-from .names import STATUS_INDEX, Resources
+from .names import STATE_INDEX, Resources
 from .settings import Settings
 
 DLQ_RETENTION_S = 14 * 24 * 3600
@@ -28,9 +29,10 @@ DLQ_VISIBILITY_TIMEOUT_S = 300
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Storage:
-    """The table (with its stream) and the dead-letter queue."""
+    """The tracking table (with its stream), the state table and the dead-letter queue."""
 
     table: Table
+    state_table: Table
     dlq: Queue
 
 
@@ -41,35 +43,62 @@ def _retained(resource):
     return resource
 
 
+def _data_protection(settings: Settings, inputs: Inputs, enc: Encryption) -> dict:
+    # What every table gets: point-in-time recovery, the stack's key, tags, deletion protection.
+    return dict(
+        BillingMode="PAY_PER_REQUEST",
+        PointInTimeRecoverySpecification=PointInTimeRecoverySpecification(PointInTimeRecoveryEnabled=True),
+        SSESpecification=SSESpecification(SSEEnabled=True, SSEType="KMS", KMSMasterKeyId=GetAtt(enc.key, "Arn")),
+        DeletionProtectionEnabled=settings.table_deletion_protection,
+        Tags=stack_tags(inputs),
+    )
+
+
+def _state_table(settings: Settings, inputs: Inputs, enc: Encryption) -> Table:
+    """One item per shipment (its latest update), listed by status through a write-sharded index.
+
+    The index's partition key is "<status>#<shard>" (settings.listing_shards per status), so no
+    key holds a whole status; its sort key ranks by the update's time. The projection writes it
+    from the tracking table's stream; see docs/scale.md.
+    """
+    keys = sources.listing_sharding()
+    return Table(
+        Resources.STATE_TABLE,
+        AttributeDefinitions=[
+            AttributeDefinition(AttributeName="tracking_id", AttributeType="S"),
+            AttributeDefinition(AttributeName=keys.SHARD_ATTRIBUTE, AttributeType="S"),
+            AttributeDefinition(AttributeName=keys.RANK_ATTRIBUTE, AttributeType="N"),
+        ],
+        KeySchema=[KeySchema(AttributeName="tracking_id", KeyType="HASH")],
+        GlobalSecondaryIndexes=[
+            GlobalSecondaryIndex(
+                IndexName=STATE_INDEX,
+                KeySchema=[
+                    KeySchema(AttributeName=keys.SHARD_ATTRIBUTE, KeyType="HASH"),
+                    KeySchema(AttributeName=keys.RANK_ATTRIBUTE, KeyType="RANGE"),
+                ],
+                # A page is served from the index alone (no GetItem per shipment).
+                Projection=Projection(ProjectionType="ALL"),
+            )
+        ],
+        **_data_protection(settings, inputs, enc),
+    )
+
+
 def storage(settings: Settings, inputs: Inputs, enc: Encryption) -> Storage:
-    """The table keyed by shipment and time, with a status index and a stream, and the DLQ."""
+    """The table keyed by shipment and time (with a stream), the state table, and the DLQ."""
     table = Table(
         Resources.TABLE,
-        BillingMode="PAY_PER_REQUEST",
         AttributeDefinitions=[
             AttributeDefinition(AttributeName="tracking_id", AttributeType="S"),
             AttributeDefinition(AttributeName="timestamp", AttributeType="N"),
-            AttributeDefinition(AttributeName="status", AttributeType="S"),
         ],
         KeySchema=[
             KeySchema(AttributeName="tracking_id", KeyType="HASH"),
             KeySchema(AttributeName="timestamp", KeyType="RANGE"),
         ],
-        GlobalSecondaryIndexes=[
-            GlobalSecondaryIndex(
-                IndexName=STATUS_INDEX,
-                KeySchema=[
-                    KeySchema(AttributeName="status", KeyType="HASH"),
-                    KeySchema(AttributeName="timestamp", KeyType="RANGE"),
-                ],
-                Projection=Projection(ProjectionType="ALL"),
-            )
-        ],
         StreamSpecification=StreamSpecification(StreamViewType="NEW_AND_OLD_IMAGES"),
-        PointInTimeRecoverySpecification=PointInTimeRecoverySpecification(PointInTimeRecoveryEnabled=True),
-        SSESpecification=SSESpecification(SSEEnabled=True, SSEType="KMS", KMSMasterKeyId=GetAtt(enc.key, "Arn")),
-        DeletionProtectionEnabled=settings.table_deletion_protection,
-        Tags=stack_tags(inputs),
+        **_data_protection(settings, inputs, enc),
     )
     dlq = Queue(
         Resources.DLQ,
@@ -79,4 +108,6 @@ def storage(settings: Settings, inputs: Inputs, enc: Encryption) -> Storage:
         KmsMasterKeyId=GetAtt(enc.key, "Arn"),
         Tags=stack_tags(inputs),
     )
-    return Storage(table=_retained(table), dlq=_retained(dlq))
+    return Storage(
+        table=_retained(table), state_table=_retained(_state_table(settings, inputs, enc)), dlq=_retained(dlq)
+    )

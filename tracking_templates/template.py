@@ -48,7 +48,7 @@ def build_template(settings: Settings) -> Template:
     watch = observability(settings, store, notes, funcs, gateway)
 
     t.add_resource(enc.key)
-    t.add_resource([store.table, store.dlq, notes.topic, notes.email_subscription, *params.all])
+    t.add_resource([store.table, store.state_table, store.dlq, notes.topic, notes.email_subscription, *params.all])
     t.add_resource([log.api_function, log.notifier_function, log.api_access, roles.api_role, roles.notifier_role])
     t.add_resource([funcs.api_function, funcs.notifier_function, funcs.stream_mapping])
     t.add_resource([gateway.rest_api, *gateway.resources, gateway.model, gateway.validator, *gateway.methods])
@@ -83,6 +83,8 @@ def build_template(settings: Settings) -> Template:
             Output(MoreOutputs.TABLE_ARN, Description="The tracking table's ARN", Value=GetAtt(store.table, "Arn")),
             Output(MoreOutputs.TABLE_STREAM_ARN, Description="The table's stream",
                    Value=GetAtt(store.table, "StreamArn")),
+            Output(MoreOutputs.STATE_TABLE_NAME, Description="Shipments' current state (GET /shipments)",
+                   Value=Ref(store.state_table)),
             Output(MoreOutputs.DLQ_ARN, Description="The dead-letter queue's ARN", Value=GetAtt(store.dlq, "Arn")),
             Output(MoreOutputs.NOTIFICATION_TOPIC_ARN, Description="Notifications and alarms",
                    Value=Ref(notes.topic)),

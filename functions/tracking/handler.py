@@ -10,14 +10,16 @@ from __future__ import annotations
 import base64
 import binascii
 import os
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
-from tracking_api import aws, env, flags, jsonio, pagination, validation
+from tracking_api import aws, env, flags, jsonio, listing_token, pagination, validation
 from tracking_api.errors import InvalidRequest
+from tracking_api.listing import ShipmentListing
 from tracking_api.observability import logger, metrics, tracer
 from tracking_api.storage import TrackingStore
 
@@ -25,9 +27,12 @@ STORED = "TrackingUpdateStored"
 STORE_FAILED = "TrackingUpdateFailed"
 QUERY_OK = "StatusQuerySuccess"
 QUERY_FAILED = "StatusQueryFailed"
+LISTING_OK = "ShipmentsListingSuccess"
+LISTING_FAILED = "ShipmentsListingFailed"
 UNHANDLED = "UnhandledException"
 INTERNAL_ERROR = "Internal server error"
 
+T = TypeVar("T")
 app = APIGatewayRestResolver(serializer=jsonio.dumps)
 
 
@@ -37,6 +42,19 @@ def _store() -> TrackingStore:
         table_name=os.environ[env.TABLE_NAME],
         environment=os.environ.get(env.ENVIRONMENT, ""),
     )
+
+
+def _listing() -> ShipmentListing:
+    return ShipmentListing(
+        aws.client("dynamodb"),
+        table_name=os.environ[env.STATE_TABLE_NAME],
+        index_name=os.environ[env.STATE_INDEX_NAME],
+    )
+
+
+def _listing_shards() -> int:
+    # Set by the template from the environment's settings; a bad value is a deployment fault (500).
+    return int(os.environ[env.LISTING_SHARDS])
 
 
 def _feature_flags() -> dict[str, bool]:
@@ -72,17 +90,23 @@ def _count(name: str) -> None:
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
 
 
+def _counted(call: Callable[[], T], ok: str, failed: str) -> T:
+    """call()'s result, counted in metric `ok`, or its exception, counted in `failed` and re-raised."""
+    try:
+        result = call()
+    except Exception:
+        _count(failed)
+        raise
+    _count(ok)
+    return result
+
+
 @app.post("/track")
 def track() -> dict[str, Any]:
     """Store one tracking update."""
     update = validation.parse_tracking_update(_request_text())
     _feature_flags()
-    try:
-        timestamp = _store().put_update(update)
-    except Exception:
-        _count(STORE_FAILED)
-        raise
-    _count(STORED)
+    timestamp = _counted(lambda: _store().put_update(update), STORED, STORE_FAILED)
     logger.info("Tracking update stored", extra={"tracking_id": update.tracking_id, "timestamp": timestamp})
     return {"message": "Tracking update stored", "tracking_id": update.tracking_id, "timestamp": timestamp}
 
@@ -92,15 +116,23 @@ def status() -> dict[str, Any]:
     """A page of one shipment's updates, newest first."""
     query = validation.parse_status_query(_query_parameters())
     _feature_flags()
-    try:
-        page = _store().query_updates(query.tracking_id, query.limit, query.start_key)
-    except Exception:
-        _count(QUERY_FAILED)
-        raise
-    _count(QUERY_OK)
+    page = _counted(lambda: _store().query_updates(query.tracking_id, query.limit, query.start_key),
+                    QUERY_OK, QUERY_FAILED)
     body: dict[str, Any] = {"tracking_id": query.tracking_id, "updates": page.items, "count": len(page.items)}
     if page.last_key is not None:
         body["next_key"] = pagination.encode(page.last_key["tracking_id"], int(page.last_key["timestamp"]))
+    return body
+
+
+@app.get("/shipments")
+def shipments() -> dict[str, Any]:
+    """A page of the shipments whose latest update has one status, newest latest-update first."""
+    query = validation.parse_shipments_query(_query_parameters(), _listing_shards())
+    _feature_flags()
+    listing = _counted(lambda: _listing().page(query.status, query.limit, query.positions), LISTING_OK, LISTING_FAILED)
+    body: dict[str, Any] = {"status": query.status, "shipments": listing.items, "count": len(listing.items)}
+    if listing.positions is not None:
+        body["next_key"] = listing_token.encode(query.status, listing.positions)
     return body
 
 

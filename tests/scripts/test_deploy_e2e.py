@@ -112,6 +112,7 @@ def test_second_deploy_changes_nothing_and_uploads_nothing(
         ("cloudformation", "DescribeStacks"): 2,  # bootstrap stack, then the app stack
         ("cloudformation", "DescribeStackResource"): 1,  # the artifact bucket's name
         ("s3", "HeadObject"): 2 + (1 if synthesize("dev").needs_s3 else 0),  # zips (+ template)
+        ("cloudformation", "ListStackResources"): 1,  # the alarms the stack has: rollback triggers
         ("cloudformation", "CreateChangeSet"): 1,  # moto: "No updates are to be performed."
     }
     assert dict(counter.calls) == expected
@@ -334,13 +335,14 @@ def test_template_file_keeps_its_own_environment_unless_env_is_given(moto_endpoi
     assert sent == []
     stack = client(moto_endpoint, "cloudformation").describe_stacks(StackName="qa-stack")["Stacks"][0]
     assert {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}[Params.ENVIRONMENT] == "qa"
-    # AND an explicit --env still fills it
-    explicit = DeployOptions(stack_name="qa-stack", env="qa2", template_file=template, bucket="artifacts",
+    # AND an explicit --env still fills it (on a stack of its own: a live stack keeps its env)
+    explicit = DeployOptions(stack_name="qa2-stack", env="qa2", template_file=template, bucket="artifacts",
                              polling=FAST)  # fmt: skip
     assert _sent_environment(moto_endpoint, explicit) == [{"ParameterKey": Params.ENVIRONMENT, "ParameterValue": "qa2"}]
     # AND the CLI without --env behaves like the library (an update keeps the previous value)
-    code = _deploy(moto_endpoint, tmp_path, "--stack-name", "qa-stack", "--bucket", "artifacts",
+    (tmp_path / "qa.json").write_text(queue_template("orders-v2", **{Params.ENVIRONMENT: "other"}))
+    code = _deploy(moto_endpoint, tmp_path, "--stack-name", "qa2-stack", "--bucket", "artifacts",
                    "--template-file", str(template))  # fmt: skip
     assert code == 0
-    stack = client(moto_endpoint, "cloudformation").describe_stacks(StackName="qa-stack")["Stacks"][0]
+    stack = client(moto_endpoint, "cloudformation").describe_stacks(StackName="qa2-stack")["Stacks"][0]
     assert {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}[Params.ENVIRONMENT] == "qa2"

@@ -26,6 +26,8 @@ CHANGE_SET_ID = (
     f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:changeSet/deploy-1/9f8e7d6c-0000-1111-2222-333344445555"
 )
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
+# Every execution deletes what it created if it rolls back, Retain or not.
+EXECUTE_PARAMS = {"ChangeSetName": CHANGE_SET_ID, "ClientRequestToken": ANY, "RetainExceptOnCreate": True}
 
 
 class FakeClock:
@@ -133,7 +135,8 @@ def expect_update_change_set(stubber: Stubber, pages: list[dict]) -> None:
         "create_change_set",
         {"Id": CHANGE_SET_ID, "StackId": STACK_ID},
         {"StackName": STACK, "ChangeSetName": ANY, "ChangeSetType": "UPDATE", "Parameters": ANY,
-         "Capabilities": [], "ClientToken": ANY, "Description": ANY, "TemplateBody": ANY},
+         "Capabilities": [], "ClientToken": ANY, "Description": ANY, "TemplateBody": ANY,
+         "IncludeNestedStacks": True},
     )  # fmt: skip
     stubber.add_response("describe_change_set", change_set("CREATE_IN_PROGRESS", []), {"ChangeSetName": CHANGE_SET_ID})
     for index, page in enumerate(pages):
@@ -147,7 +150,7 @@ def expect_executed_update(stubber: Stubber, changes: list[dict], prior_events: 
     """A one-page UPDATE change set with CHANGES, then the event stream's priming and the execute."""
     expect_update_change_set(stubber, [change_set("CREATE_COMPLETE", changes)])
     stubber.add_response("describe_stack_events", {"StackEvents": prior_events}, {"StackName": STACK_ID})
-    stubber.add_response("execute_change_set", {}, {"ChangeSetName": CHANGE_SET_ID, "ClientRequestToken": ANY})
+    stubber.add_response("execute_change_set", {}, EXECUTE_PARAMS)
 
 
 def test_replacement_guard_refuses_replacing_or_removing_stateful_resources_on_any_page(
@@ -249,15 +252,17 @@ def test_rollback_complete_stack_is_deleted_and_created_anew(
         "create_change_set",
         {"Id": CHANGE_SET_ID, "StackId": new_id},
         {"StackName": STACK, "ChangeSetName": ANY, "ChangeSetType": "CREATE", "Parameters": [],
-         "Capabilities": [], "ClientToken": ANY, "Description": ANY, "TemplateBody": ANY},
+         "Capabilities": [], "ClientToken": ANY, "Description": ANY, "TemplateBody": ANY,
+         "IncludeNestedStacks": True},
     )  # fmt: skip
     stubber.add_response("describe_change_set", {**change_set("CREATE_COMPLETE", [
         change("Add", "Queue", "AWS::SQS::Queue")]), "StackId": new_id}, {"ChangeSetName": CHANGE_SET_ID})  # fmt: skip
     stubber.add_response("describe_stack_events", {"StackEvents": []}, {"StackName": new_id})
-    stubber.add_response("execute_change_set", {}, {"ChangeSetName": CHANGE_SET_ID, "ClientRequestToken": ANY})
+    stubber.add_response("execute_change_set", {}, EXECUTE_PARAMS)
     created = {**stack("CREATE_COMPLETE")["Stacks"][0], "StackId": new_id}
     stubber.add_response("describe_stacks", {"Stacks": [created]}, {"StackName": new_id})
-    stubber.add_response("describe_stack_events", {"StackEvents": []}, {"StackName": new_id})
+    done = {**event("e3", STACK, "AWS::CloudFormation::Stack", "CREATE_COMPLETE"), "StackId": new_id}
+    stubber.add_response("describe_stack_events", {"StackEvents": [done]}, {"StackName": new_id})
     result = deployer.deploy(request())
     # THEN the old stack was deleted, a CREATE change set made and the new stack polled by its id
     assert (result.outcome, result.stack_id, result.status) == ("deployed", new_id, "CREATE_COMPLETE")

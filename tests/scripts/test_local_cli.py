@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -32,6 +33,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
         (["--no-such-flag"], "unrecognized arguments"),
         (["--region", "eu west"], "invalid region name"),
         (["--region", ""], "must not be empty"),
+        (["--host", ""], "argument --host: must not be empty (see --help)"),
     ],
 )
 def test_bad_flags_exit_2_with_one_line(argv: list[str], text: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -130,6 +132,15 @@ def _update(tracking_id: str, status: str) -> dict:
     return {"tracking_id": tracking_id, "status": status, "location": {"lat": 52.52, "lng": 13.405}}
 
 
+def _wait_for_line(path: Path, needle: str, timeout: float = 20.0) -> None:
+    """Wait until the server's stderr holds a line with needle (its handler logged it)."""
+    deadline = time.monotonic() + timeout
+    while needle not in path.read_text(encoding="utf-8"):
+        if time.monotonic() > deadline:
+            pytest.fail(f"no line with {needle} in {timeout} s: {path.read_text(encoding='utf-8')[-2000:]}")
+        time.sleep(0.02)
+
+
 def _notified(stderr: str) -> list[str]:
     """tracking_id of every notification the notifier logged as published."""
     found = []
@@ -151,7 +162,9 @@ def test_sigterm_with_updates_in_flight_finishes_them_and_delivers_their_notific
         body = json.dumps(_update(ids[-1], "delivered")).encode()
         client.connection.request("POST", urlsplit(base_url).path + "/track", body=body,
                                   headers=signed_headers("POST", base_url + "/track", body))
-        # WHEN it gets SIGTERM before the 8th is answered and before the stream is read again
+        # WHEN it gets SIGTERM once the 8th has reached the handler (signalled earlier, a loaded machine
+        # may not have read the request yet: then it is not in flight but unsent, and is refused)
+        _wait_for_line(stderr_path, f'"tracking_id":"{ids[-1]}"')
         process.send_signal(signal.SIGTERM)
         answer = client.connection.getresponse()
         last = (answer.status, json.loads(answer.read()))

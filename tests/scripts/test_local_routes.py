@@ -46,11 +46,18 @@ def test_routes_are_the_templates_methods(api: RestApi) -> None:
                 for r in template["Resources"].values() if r["Type"] == "AWS::ApiGateway::Method"}
     # THEN every method is a route, paths chained from PathParts, each pointing at a Lambda function
     assert {(r.method, r.authorization) for r in api.routes} == declared
-    assert {(r.method, r.path) for r in api.routes} == {("GET", "/status"), ("POST", "/track")}
+    assert {(r.method, r.path) for r in api.routes} == {("GET", "/status"), ("POST", "/track"), ("GET", "/shipments")}
     for route in api.routes:
         assert route.integration_type == "AWS_PROXY"
         assert template["Resources"][route.function]["Type"] == FUNCTION
 
+
+
+def test_get_shipments_requires_only_status(api: RestApi) -> None:
+    # GIVEN GET /shipments  # THEN the gateway checks status before the handler; limit and last_key are optional
+    route = api.match("GET", "/shipments").route
+    assert route.validate_parameters and route.authorization == "AWS_IAM"
+    assert [(p.location, p.name) for p in route.required] == [("querystring", "status")]
 
 def test_post_track_model_is_the_request_schema_file(api: RestApi) -> None:
     # GIVEN POST /track  # THEN its validator checks bodies against the one schema file

@@ -25,8 +25,8 @@ def _path_of(template: dict, method: dict) -> str:
 def test_routes_are_iam_authorised_lambda_proxies(dev: dict) -> None:
     # GIVEN the methods
     routes = {(m["Properties"]["HttpMethod"], _path_of(dev, m)): m["Properties"] for m in _methods(dev).values()}
-    # THEN exactly POST /track and GET /status, AWS_IAM, proxied to the API function
-    assert set(routes) == {("POST", "track"), ("GET", "status")}
+    # THEN exactly POST /track, GET /status and GET /shipments, AWS_IAM, proxied to the API function
+    assert set(routes) == {("POST", "track"), ("GET", "status"), ("GET", "shipments")}
     for props in routes.values():
         assert props["AuthorizationType"] == "AWS_IAM"
         assert props["RequestValidatorId"] == {"Ref": Resources.REQUEST_VALIDATOR}
@@ -36,6 +36,12 @@ def test_routes_are_iam_authorised_lambda_proxies(dev: dict) -> None:
         assert integration["Uri"]["Fn::Sub"][0].startswith("arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:")
     assert routes[("POST", "track")]["RequestModels"] == {"application/json": {"Ref": Resources.REQUEST_MODEL}}
     assert routes[("GET", "status")]["RequestParameters"]["method.request.querystring.tracking_id"] is True
+    # API Gateway refuses a listing without a status before the function runs; limit and last_key are optional
+    assert routes[("GET", "shipments")]["RequestParameters"] == {
+        "method.request.querystring.status": True,
+        "method.request.querystring.limit": False,
+        "method.request.querystring.last_key": False,
+    }
 
 
 def test_model_is_the_handlers_schema_and_validation_is_on(dev: dict) -> None:
@@ -52,6 +58,7 @@ def test_invoke_permissions_are_scoped_to_this_api(dev: dict) -> None:
     permissions = resources_of_type(dev, "AWS::Lambda::Permission")
     arns = sorted(p["Properties"]["SourceArn"]["Fn::Sub"][0] for p in permissions.values())
     assert arns == [
+        "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${Api}/*/GET/shipments",
         "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${Api}/*/GET/status",
         "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${Api}/*/POST/track",
     ]

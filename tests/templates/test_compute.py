@@ -45,9 +45,12 @@ def test_api_function_environment_values(dev: dict) -> None:
     variables = _fn(dev, Resources.API_FUNCTION)["Environment"]["Variables"]
     assert variables[t.TABLE_NAME] == {"Ref": Resources.TABLE}
     assert variables[t.ENVIRONMENT] == {"Ref": Params.ENVIRONMENT}
-    assert variables[t.CONFIG_PARAM] == {"Ref": Resources.CONFIG_PARAM}
-    assert variables[t.DB_PARAM] == {"Ref": Resources.DB_PARAM}
     assert variables[t.FEATURE_FLAGS_PARAM] == {"Ref": Resources.FEATURE_FLAGS_PARAM}
+    # The listing's table, index and shard count; no variable for parameters the code never reads
+    assert variables[t.STATE_TABLE_NAME] == {"Ref": Resources.STATE_TABLE}
+    assert variables[t.STATE_INDEX_NAME] == "CurrentStatusIndex"
+    assert variables[t.LISTING_SHARDS] == "2"
+    assert not {"CONFIG_PARAM", "DB_PARAM"} & set(variables)
 
 
 def test_notifier_environment_values(templates: dict) -> None:
@@ -56,6 +59,8 @@ def test_notifier_environment_values(templates: dict) -> None:
     assert variables[n.TOPIC_ARN] == {"Ref": Resources.TOPIC}
     assert variables[n.NOTIFY_STATUSES] == n.DEFAULT_NOTIFY_STATUSES == "delivered,failed"
     assert variables[n.FEATURE_FLAGS_PARAM] == {"Ref": Resources.FEATURE_FLAGS_PARAM}
+    assert variables[n.STATE_TABLE_NAME] == {"Ref": Resources.STATE_TABLE}
+    assert variables[n.LISTING_SHARDS] == "16"  # prod
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)

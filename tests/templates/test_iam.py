@@ -68,6 +68,7 @@ def test_notifier_role_has_exactly_what_the_stream_consumer_needs(dev: dict) -> 
         "dynamodb:GetRecords",
         "dynamodb:GetShardIterator",
         "dynamodb:ListStreams",
+        "dynamodb:PutItem",  # the current-state projection (on the state table only)
         "sns:Publish",
         "sqs:SendMessage",
         "ssm:GetParameter",
@@ -92,15 +93,36 @@ def test_resources_are_this_stacks_own(dev: dict) -> None:
     flags = _statement(dev, "NotifierFunctionRole", "ParametersRead")
     publish = _statement(dev, "NotifierFunctionRole", "TopicPublish")
     # THEN each names this stack's table, index, parameters, stream and topic
-    assert table["Resource"][0] == {"Fn::GetAtt": [Resources.TABLE, "Arn"]}
-    assert "/index/StatusIndex" in table["Resource"][1]["Fn::Sub"][0]
+    assert table["Resource"] == [{"Fn::GetAtt": [Resources.TABLE, "Arn"]}]
     referenced = {p["Fn::Sub"][1]["Name"]["Ref"] for p in params["Resource"]}
-    assert referenced == {Resources.CONFIG_PARAM, Resources.DB_PARAM, Resources.FEATURE_FLAGS_PARAM}
+    # The API reads only the feature flags; the config and DB-endpoint parameters are published, never read
+    assert referenced == {Resources.FEATURE_FLAGS_PARAM}
     assert all(p["Fn::Sub"][0].startswith("arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter")
                for p in params["Resource"])
     assert [p["Fn::Sub"][1]["Name"]["Ref"] for p in flags["Resource"]] == [Resources.FEATURE_FLAGS_PARAM]
     assert stream["Resource"] == [{"Fn::GetAtt": [Resources.TABLE, "StreamArn"]}]
     assert publish["Resource"] == [{"Ref": Resources.TOPIC}]
+
+
+def test_listing_grants_are_the_index_arn_and_a_put_on_the_state_table(dev: dict) -> None:
+    # GIVEN the API's index grant and the notifier's projection grant
+    index = _statement(dev, "TrackingFunctionRole", "IndexQuery")
+    state = _statement(dev, "NotifierFunctionRole", "StateWrite")
+    # THEN the API may Query exactly the listing index (its ARN, not index/*, not the state table)
+    assert index["Action"] == ["dynamodb:Query"]
+    assert index["Resource"] == [
+        {"Fn::Sub": ["${Table}/index/CurrentStatusIndex", {"Table": {"Fn::GetAtt": [Resources.STATE_TABLE, "Arn"]}}]}
+    ]
+    # AND the notifier may only put items into the state table (the conditional write needs no more)
+    assert state["Action"] == ["dynamodb:PutItem"]
+    assert state["Resource"] == [{"Fn::GetAtt": [Resources.STATE_TABLE, "Arn"]}]
+    # AND no other statement of either role names the state table
+    named = [
+        (role, s["Sid"])
+        for role, s in _statements(dev)
+        if Resources.STATE_TABLE in json.dumps(s["Resource"])
+    ]
+    assert sorted(named) == [("NotifierFunctionRole", "StateWrite"), ("TrackingFunctionRole", "IndexQuery")]
 
 
 def test_each_function_writes_only_its_own_log_group(dev: dict) -> None:

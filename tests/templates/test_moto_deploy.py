@@ -11,7 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tracking_templates.names import STATUS_INDEX, MoreOutputs, Outputs, Params, Resources
+from tracking_templates.names import STATE_INDEX, MoreOutputs, Outputs, Params, Resources
 from tracking_templates.settings import settings_for
 
 pytestmark = pytest.mark.filterwarnings(
@@ -54,8 +54,14 @@ def _check_stack(ids: dict[str, str], env: str) -> None:
     # The table: keys, index, stream
     table = boto3.client("dynamodb", region_name=region).describe_table(TableName=ids[Resources.TABLE])["Table"]
     assert {k["AttributeName"]: k["KeyType"] for k in table["KeySchema"]} == {"tracking_id": "HASH", "timestamp": "RANGE"}
-    assert [i["IndexName"] for i in table["GlobalSecondaryIndexes"]] == [STATUS_INDEX]
+    assert table.get("GlobalSecondaryIndexes", []) == []  # StatusIndex is retired
     assert table["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+    # The state table: one item per shipment, listed through the write-sharded index
+    state = boto3.client("dynamodb", region_name=region).describe_table(TableName=ids[Resources.STATE_TABLE])["Table"]
+    assert {k["AttributeName"]: k["KeyType"] for k in state["KeySchema"]} == {"tracking_id": "HASH"}
+    (index,) = state["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == STATE_INDEX
+    assert [k["AttributeName"] for k in index["KeySchema"]] == ["listing_shard", "listing_rank"]
     # Both functions, and the stream mapping into the notifier
     lam = boto3.client("lambda", region_name=region)
     api_fn = lam.get_function(FunctionName=f"tracking-processor-{env}")["Configuration"]
@@ -71,7 +77,7 @@ def _check_stack(ids: dict[str, str], env: str) -> None:
         for r in apigw.get_resources(restApiId=ids[Resources.REST_API])["items"]
         for method in r.get("resourceMethods", {})
     }
-    assert routes == {("POST", "/track"), ("GET", "/status")}
+    assert routes == {("POST", "/track"), ("GET", "/status"), ("GET", "/shipments")}
     # The stage's execution log group, under the name API Gateway writes to, with the env's retention
     logs = boto3.client("logs", region_name=region)
     execution_log = f"API-Gateway-Execution-Logs_{ids[Resources.REST_API]}/{env}"

@@ -58,9 +58,27 @@ def test_new_alarms_watch_errors_dlq_and_iterator_age(templates: dict) -> None:
         assert dlq["Threshold"] == 0, "any message in the DLQ is news"
 
 
+def test_throttled_writes_to_either_table_or_the_listing_index_alarm(dev: dict) -> None:
+    alarms = {a["Properties"]["AlarmName"]["Fn::Sub"]: a["Properties"]
+              for a in resources_of_type(dev, "AWS::CloudWatch::Alarm").values()}
+    dims = {name: [(d["Name"], d["Value"]) for d in props["Dimensions"]]
+            for name, props in alarms.items() if props["MetricName"] == "WriteThrottleEvents"}
+    # THEN each table, and the listing index (whose throttles hold back the table), has its own alarm
+    assert dims == {
+        "tracking-table-throttles-${Environment}": [("TableName", {"Ref": Resources.TABLE})],
+        "tracking-state-table-throttles-${Environment}": [("TableName", {"Ref": Resources.STATE_TABLE})],
+        "tracking-state-index-throttles-${Environment}": [
+            ("TableName", {"Ref": Resources.STATE_TABLE}), ("GlobalSecondaryIndexName", "CurrentStatusIndex")
+        ],
+    }
+    for name in dims:
+        assert alarms[name]["Namespace"] == "AWS/DynamoDB"
+        assert (alarms[name]["Statistic"], alarms[name]["Threshold"]) == ("Sum", 0), name
+
+
 def test_every_alarm_has_dimensions_and_notifies_the_topic(dev: dict) -> None:
     alarms = resources_of_type(dev, "AWS::CloudWatch::Alarm")
-    assert len(alarms) == 8
+    assert len(alarms) == 11
     for name, alarm in alarms.items():
         props = alarm["Properties"]
         assert props["Dimensions"], name
@@ -92,5 +110,5 @@ def test_every_dashboard_metric_has_its_dimensions(dev: dict) -> None:
     assert seen == set(required)
     # AND the values are this stack's resources
     referenced = json.dumps(variables)
-    for logical_id in (Resources.TABLE, Resources.API_FUNCTION, Resources.NOTIFIER_FUNCTION, Resources.DLQ):
+    for logical_id in (Resources.TABLE, Resources.STATE_TABLE, Resources.API_FUNCTION, Resources.NOTIFIER_FUNCTION, Resources.DLQ):
         assert logical_id in referenced

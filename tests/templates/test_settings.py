@@ -78,3 +78,28 @@ def test_records_are_values_built_by_keyword() -> None:
         StreamSettings(10)  # type: ignore[misc]
     with pytest.raises(AttributeError):
         del first.env
+
+
+def test_listing_shards_per_environment() -> None:
+    # GIVEN each profile's shard count
+    shards = {env: settings_for(env).listing_shards for env in ("dev", "staging", "prod")}
+    # THEN prod spreads each status over 16 keys (~16,000 writes/s), dev over 2 (the fan-out is exercised)
+    assert shards == {"dev": 2, "staging": 4, "prod": 16}
+    assert settings_for("feature-x1").listing_shards == 2
+
+
+@pytest.mark.parametrize(
+    ("env", "shards", "message"),
+    [
+        ("dev", 1, r"listing_shards not in 2\.\.255"),
+        ("dev", 256, r"listing_shards not in 2\.\.255"),
+        ("prod", 15, "prod needs listing_shards >= 16"),
+    ],
+)
+def test_listing_shards_bounds(env: str, shards: int, message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        replace(settings_for(env), listing_shards=shards)
+    # the edges themselves are accepted
+    assert replace(settings_for("dev"), listing_shards=2).listing_shards == 2
+    assert replace(settings_for("dev"), listing_shards=255).listing_shards == 255
+    assert replace(settings_for("prod"), listing_shards=16).listing_shards == 16

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from tracking_templates.names import STATUS_INDEX, Resources
+from tracking_templates.names import STATE_INDEX, Resources
+from tracking_templates.settings import settings_for
 from tracking_templates.parameters import API_CONFIG, FEATURE_FLAGS
 
 from .conftest import ENVIRONMENTS, resources_of_type
@@ -24,23 +25,54 @@ def test_table_keys_index_and_stream(dev: dict) -> None:
         {"AttributeName": "timestamp", "KeyType": "RANGE"},
     ]
     types = {a["AttributeName"]: a["AttributeType"] for a in table["AttributeDefinitions"]}
-    assert types == {"tracking_id": "S", "timestamp": "N", "status": "S"}
-    (index,) = table["GlobalSecondaryIndexes"]
-    assert index["IndexName"] == STATUS_INDEX
-    assert index["KeySchema"] == [
-        {"AttributeName": "status", "KeyType": "HASH"},
-        {"AttributeName": "timestamp", "KeyType": "RANGE"},
-    ]
-    assert index["Projection"] == {"ProjectionType": "ALL"}
+    assert types == {"tracking_id": "S", "timestamp": "N"}
+    # No index keyed by the raw status (StatusIndex is retired): the table has no index at all
+    assert "GlobalSecondaryIndexes" not in table
     assert table["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
     assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+
+
+def test_state_table_is_one_item_per_shipment_with_a_write_sharded_index(dev: dict) -> None:
+    # GIVEN the state table
+    table = dev["Resources"][Resources.STATE_TABLE]["Properties"]
+    # THEN it is keyed by shipment alone: the index holds one entry per shipment (sparse), not per update
+    assert table["KeySchema"] == [{"AttributeName": "tracking_id", "KeyType": "HASH"}]
+    types = {a["AttributeName"]: a["AttributeType"] for a in table["AttributeDefinitions"]}
+    assert types == {"tracking_id": "S", "listing_shard": "S", "listing_rank": "N"}
+    # AND its only index is keyed by "<status>#<shard>" and ranked by the update's time
+    (index,) = table["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == STATE_INDEX == "CurrentStatusIndex"
+    assert index["KeySchema"] == [
+        {"AttributeName": "listing_shard", "KeyType": "HASH"},
+        {"AttributeName": "listing_rank", "KeyType": "RANGE"},
+    ]
+    assert index["Projection"] == {"ProjectionType": "ALL"}
+    # AND it is billed, recovered and protected like the tracking table, with no stream of its own
+    tracking = dev["Resources"][Resources.TABLE]["Properties"]
+    for prop in ("BillingMode", "PointInTimeRecoverySpecification", "SSESpecification", "DeletionProtectionEnabled"):
+        assert table[prop] == tracking[prop], prop
+    assert "StreamSpecification" not in table
+
+
+def test_no_partition_key_has_only_a_handful_of_values(templates: dict) -> None:
+    # GIVEN every table and index of every environment
+    for env in ENVIRONMENTS:
+        shards = settings_for(env).listing_shards
+        for resource in resources_of_type(templates[env], "AWS::DynamoDB::Table").values():
+            props = resource["Properties"]
+            keyed = [props["KeySchema"], *(i["KeySchema"] for i in props.get("GlobalSecondaryIndexes", []))]
+            for schema in keyed:
+                (hash_key,) = [k["AttributeName"] for k in schema if k["KeyType"] == "HASH"]
+                # THEN no key is the raw status; the listing key spreads each status over >= 2 shards
+                assert hash_key in ("tracking_id", "listing_shard"), (env, hash_key)
+        assert shards >= (16 if env == "prod" else 2), env
 
 
 def test_data_is_never_dropped_by_a_template_change(templates: dict) -> None:
     for env in ENVIRONMENTS:
         resources = templates[env]["Resources"]
         # GIVEN the stateful resources and the key that makes their data readable
-        for logical_id in (Resources.TABLE, Resources.DLQ, Resources.KEY):
+        for logical_id in (Resources.TABLE, Resources.STATE_TABLE, Resources.DLQ, Resources.KEY):
             # THEN neither deletion nor replacement drops them
             assert resources[logical_id]["DeletionPolicy"] == "Retain", (env, logical_id)
             assert resources[logical_id]["UpdateReplacePolicy"] == "Retain", (env, logical_id)
@@ -51,9 +83,10 @@ def test_everything_stored_is_encrypted_with_the_stack_key(dev: dict) -> None:
     # GIVEN a rotating customer-managed key
     assert res[Resources.KEY]["Properties"]["EnableKeyRotation"] is True
     # THEN table, queue, topic and every log group use it
-    sse = res[Resources.TABLE]["Properties"]["SSESpecification"]
-    assert sse["SSEEnabled"] is True and sse["SSEType"] == "KMS"
-    assert _key_ref(sse["KMSMasterKeyId"]) == Resources.KEY
+    for table in (Resources.TABLE, Resources.STATE_TABLE):
+        sse = res[table]["Properties"]["SSESpecification"]
+        assert sse["SSEEnabled"] is True and sse["SSEType"] == "KMS"
+        assert _key_ref(sse["KMSMasterKeyId"]) == Resources.KEY
     assert _key_ref(res[Resources.DLQ]["Properties"]["KmsMasterKeyId"]) == Resources.KEY
     assert _key_ref(res[Resources.TOPIC]["Properties"]["KmsMasterKeyId"]) == Resources.KEY
     log_groups = resources_of_type(dev, "AWS::Logs::LogGroup")

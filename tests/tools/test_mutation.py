@@ -68,9 +68,14 @@ def test_report_counts_timeouts_as_killed_and_lists_survivors_in_source_order() 
 
     assert summary.killed == 2
     assert summary.survivors == ["m.x_e__mutmut_4", "m.x_f__mutmut_2", "m.x_f__mutmut_10"]
-    assert summary.counts() == "mutants 5  killed 2  survived 3  score 40.0 %"
+    assert summary.counts() == "mutants 5  killed 2 (1 timed out)  survived 3  score 40.0 %"
     assert summary.survivor_line("m.x_f__mutmut_2") == "  m.x_f__mutmut_2  (no tests)"
     assert summary.survivor_line("m.x_e__mutmut_4") == "  m.x_e__mutmut_4"
+
+
+def test_counts_leave_out_timeouts_when_there_are_none() -> None:
+    summary = mutation.Summary({"m.x_f__mutmut_1": "killed", "m.x_f__mutmut_2": "survived"})
+    assert summary.counts() == "mutants 2  killed 1  survived 1  score 50.0 %"
 
 
 def test_no_mutants_scores_100() -> None:

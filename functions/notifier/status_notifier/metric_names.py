@@ -11,4 +11,17 @@ NOTIFICATION_FAILED = "NotificationFailed"
 # retrying cannot fix it, so it is logged and skipped.
 NOTIFICATION_MALFORMED = "NotificationMalformed"
 
-ALL = (NOTIFICATION_PUBLISHED, NOTIFICATION_FAILED, NOTIFICATION_MALFORMED)
+# The current-state projection: a shipment's state moved forward, or the update was older than
+# (or the same as) the stored state and changed nothing, or the write failed (retried).
+STATE_PROJECTED = "StateProjected"
+STATE_UNCHANGED = "StateUnchanged"
+STATE_PROJECTION_FAILED = "StateProjectionFailed"
+
+ALL = (
+    NOTIFICATION_PUBLISHED,
+    NOTIFICATION_FAILED,
+    NOTIFICATION_MALFORMED,
+    STATE_PROJECTED,
+    STATE_UNCHANGED,
+    STATE_PROJECTION_FAILED,
+)

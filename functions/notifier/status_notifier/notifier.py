@@ -1,4 +1,8 @@
-"""One invocation's work: decide per stream record, publish, and account for the outcome."""
+"""One invocation's work per stream record: project the shipment's current state, then notify.
+
+The projection comes first: a record whose state write fails is reported for retry before it
+notifies, and on the retry the write is a no-op if it had landed (it only moves forward).
+"""
 
 from __future__ import annotations
 
@@ -13,8 +17,10 @@ from . import metric_names
 from .config import NotifierConfig
 from .flags import real_time_notifications_enabled
 from .observability import logger, metrics
+from .ordering import Arrival
+from .projection import Projection
 from .publisher import WORST_CASE_PUBLISH_MS, publish
-from .records import MalformedRecord, Notification, notification_for
+from .records import INSERT, MalformedRecord, Notification, new_image_json, notification_for
 
 
 class OutOfTime(RuntimeError):
@@ -40,13 +46,14 @@ class StatusNotifier:
         send: Callable[[str, Notification, str], str] = publish,
     ) -> None:
         self._config = config
+        self._projection = Projection(config.state_table_name, config.listing_shards)
         self._read_flag = read_flag
         self._send = send
         self._flag: bool | None = None
         self._flag_error: Exception | None = None
 
     def handle(self, record: DynamoDBRecord, lambda_context: LambdaContext | None = None) -> Outcome:
-        """Publish the record's notification if it calls for one; raise if that fails.
+        """Project the record's update into the current state, then notify if it calls for it; raise on failure.
 
         powertools' BatchProcessor passes `lambda_context` because this signature names it.
         """
@@ -54,6 +61,7 @@ class StatusNotifier:
         sequence_number = stream_record.get("SequenceNumber") if isinstance(stream_record, dict) else None
         with logger.append_context_keys(sequence_number=sequence_number, event_id=record.raw_event.get("eventID")):
             try:
+                self._project(record)
                 notification = notification_for(record, self._config.notify_statuses)
             except MalformedRecord as error:
                 # Retrying cannot repair a record, and a retried record holds up its whole shard
@@ -64,6 +72,25 @@ class StatusNotifier:
             if notification is None:
                 return Outcome.NOT_NEEDED
             return self._notify(notification, lambda_context)
+
+    def _project(self, record: DynamoDBRecord) -> None:
+        """Move the shipment's current state to this update, unless a newer one is stored."""
+        if record.raw_event.get("eventName") != INSERT:
+            return  # the API only inserts; nothing else is an update
+        image = new_image_json(record)
+        try:
+            arrival = self._projection.apply(image)
+        except MalformedRecord:
+            raise
+        except Exception:
+            logger.exception("Current state not written; the record is reported for retry")
+            metrics.add_metric(name=metric_names.STATE_PROJECTION_FAILED, unit=MetricUnit.Count, value=1)
+            raise
+        if arrival is Arrival.NEWER:
+            metrics.add_metric(name=metric_names.STATE_PROJECTED, unit=MetricUnit.Count, value=1)
+        else:
+            logger.info("Current state unchanged", extra={"arrival": arrival.value})
+            metrics.add_metric(name=metric_names.STATE_UNCHANGED, unit=MetricUnit.Count, value=1)
 
     def _notify(self, notification: Notification, lambda_context: LambdaContext | None) -> Outcome:
         try:

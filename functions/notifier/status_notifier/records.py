@@ -51,11 +51,17 @@ def notification_for(record: DynamoDBRecord, notify_statuses: frozenset[str]) ->
     )
 
 
-def _new_image(record: DynamoDBRecord) -> dict[str, Any]:
-    """The record's new image as Python values (numbers as Decimal), or MalformedRecord."""
+def new_image_json(record: DynamoDBRecord) -> Mapping[str, Any]:
+    """The record's new image as DynamoDB JSON (typed attribute values), or MalformedRecord."""
     stream_record = record.raw_event.get("dynamodb")
     if not isinstance(stream_record, Mapping) or not isinstance(stream_record.get("NewImage"), Mapping):
         raise MalformedRecord("INSERT without a NewImage: the stream must include new images")
+    return stream_record["NewImage"]
+
+
+def _new_image(record: DynamoDBRecord) -> dict[str, Any]:
+    """The record's new image as Python values (numbers as Decimal), or MalformedRecord."""
+    new_image_json(record)
     try:
         # powertools' deserializer is boto3's TypeDeserializer ported without the boto3 import.
         return record.dynamodb.new_image  # type: ignore[union-attr]

@@ -24,10 +24,13 @@ from decimal import (
 )
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from . import jsonio, pagination
+from . import jsonio, listing_token, pagination
 from .errors import InvalidRequest
+
+if TYPE_CHECKING:
+    from fastjsonschema import JsonSchemaValueException
 
 SCHEMA_FILE = Path(__file__).with_name("tracking_update.schema.json")
 
@@ -70,13 +73,22 @@ class StatusQuery:
     start_key: dict[str, Any] | None = None
 
 
+@dataclass(frozen=True)
+class ShipmentsQuery:
+    """One accepted GET /shipments query: the status, the page size and each shard's position."""
+
+    status: str
+    limit: int
+    positions: tuple[int, ...]
+
+
 # The schema's patterns, said in words (fastjsonschema would say "must match pattern \\S").
 _PATTERN_MEANINGS = {"\\S": "must not be blank"}
 
 
 def load_schema() -> dict[str, Any]:
     """The request schema, as API Gateway's model also loads it."""
-    return json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    return json.loads(SCHEMA_FILE.read_bytes())  # JSON is UTF-8 whatever the locale
 
 
 @lru_cache(maxsize=None)
@@ -100,13 +112,13 @@ def _check_schema(pointer: str, value: Any, root_name: str) -> None:
         raise InvalidRequest(_describe(exc, root_name)) from None
 
 
-def _describe(exc: Any, root_name: str) -> str:
+def _describe(exc: JsonSchemaValueException, root_name: str) -> str:
     """fastjsonschema's message, with its `data.x.y` names turned into the client's field names."""
-    name = getattr(exc, "name", "data") or "data"
+    name = exc.name  # "data" for the value itself, "data.location.lat" below it
     field = name[len("data.") :] if name.startswith("data.") else root_name
-    if getattr(exc, "rule", None) == "pattern" and exc.rule_definition in _PATTERN_MEANINGS:
+    if exc.rule == "pattern" and exc.rule_definition in _PATTERN_MEANINGS:
         return f"{field} {_PATTERN_MEANINGS[exc.rule_definition]}"
-    message = str(getattr(exc, "message", exc))
+    message = exc.message
     if message.startswith(name):
         message = field + message[len(name) :]
     return message
@@ -124,17 +136,11 @@ def check_storable(value: Any, name: str, max_depth: int) -> None:
         if isinstance(item, str):
             _check_text(item, path)
         elif isinstance(item, Decimal):
-            try:
-                _DYNAMODB_NUMBERS.create_decimal(item)
-                magnitude = item.copy_abs()  # abs() would round to 28 digits
-                storable = not magnitude or _SMALLEST <= magnitude < _TOO_LARGE
-            except DecimalException:
-                storable = False
-            if not storable:
+            if not _is_dynamodb_number(item):
                 raise InvalidRequest(
                     f"{path} must be a number with at most 38 significant digits "
                     "and a magnitude between 1e-130 and 1e125"
-                ) from None
+                )
         elif isinstance(item, (dict, list)):
             if depth >= max_depth:
                 raise InvalidRequest(f"{path} is nested deeper than {max_depth} levels")
@@ -148,9 +154,18 @@ def check_storable(value: Any, name: str, max_depth: int) -> None:
                 stack.extend((_path(path, i), child, depth + 1) for i, child in enumerate(item))
 
 
+def _is_dynamodb_number(number: Decimal) -> bool:
+    try:
+        _DYNAMODB_NUMBERS.create_decimal(number)
+    except DecimalException:
+        return False
+    magnitude = number.copy_abs()  # abs() would round to 28 digits
+    return not magnitude or _SMALLEST <= magnitude < _TOO_LARGE
+
+
 def _check_text(text: str, path: str) -> None:
     try:
-        text.encode("utf-8")
+        text.encode()  # UTF-8, strict
     except UnicodeEncodeError:
         # JSON lets "\ud800" through; UTF-8 (and so DynamoDB) has no lone surrogates.
         raise InvalidRequest(f"{path} must be valid Unicode text") from None
@@ -160,7 +175,7 @@ def parse_tracking_update(body: str | None) -> TrackingUpdate:
     """Validate a POST /track body (text) and return the update it describes."""
     if body is None or body == "":
         raise InvalidRequest("Request body is required")
-    if len(body) > MAX_BODY_BYTES or len(body.encode("utf-8", "surrogatepass")) > MAX_BODY_BYTES:
+    if len(body) > MAX_BODY_BYTES or len(body.encode(errors="surrogatepass")) > MAX_BODY_BYTES:
         raise InvalidRequest(f"Request body must be at most {MAX_BODY_BYTES} bytes")
     data = jsonio.loads(body)
     _check_schema("", data, "body")
@@ -198,3 +213,19 @@ def parse_status_query(params: Mapping[str, str] | None) -> StatusQuery:
     token = params.get("last_key")
     start_key = None if token is None else pagination.decode(token, tracking_id)
     return StatusQuery(tracking_id=tracking_id, limit=limit, start_key=start_key)
+
+
+def parse_shipments_query(params: Mapping[str, str] | None, shards: int) -> ShipmentsQuery:
+    """Validate GET /shipments query parameters (status, limit, last_key) for a listing of `shards` shards."""
+    params = params or {}
+    status = params.get("status")
+    if status is None:
+        raise InvalidRequest("status is required")
+    _check_schema("properties/status", status, "status")  # the statuses POST /track accepts
+    limit = parse_limit(params.get("limit"))
+    token = params.get("last_key")
+    if token is None:
+        positions = listing_token.first_page(shards)
+    else:
+        positions = listing_token.decode(token, status, shards)
+    return ShipmentsQuery(status=status, limit=limit, positions=positions)

@@ -16,6 +16,7 @@ import pytest
 from moto import mock_aws
 
 from ..lambda_runtime import FakeLambdaContext, load_handler
+from ..tracking.stack import STATE_TABLE_NAME, create_table_args, definitions
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 NOTIFIER_DIR = REPO_ROOT / "functions" / "notifier"
@@ -27,10 +28,11 @@ if str(NOTIFIER_DIR) not in sys.path:
 
 from aws_lambda_powertools.utilities import parameters  # noqa: E402
 from aws_lambda_powertools.utilities.parameters.base import DEFAULT_PROVIDERS  # noqa: E402
-from status_notifier import env, publisher  # noqa: E402
+from status_notifier import env, projection, publisher  # noqa: E402
 from status_notifier.flags import REAL_TIME_NOTIFICATIONS  # noqa: E402
 
 FLAGS_PARAM = "/logistics/features/test/flags"
+LISTING_SHARDS = 2
 ORIGINAL_FLAGS = {"enhanced_tracking": True, "batch_processing": False, REAL_TIME_NOTIFICATIONS: True}
 
 
@@ -63,17 +65,25 @@ def _reset_lazy_clients() -> None:
     parameters.clear_caches()
     DEFAULT_PROVIDERS.clear()
     publisher.sns_client.cache_clear()
+    projection.dynamodb_client.cache_clear()
 
 
 @dataclass
 class NotifierStack:
-    """The notifier's AWS surroundings in moto: topic, a subscribed queue, the flags parameter."""
+    """The notifier's AWS surroundings in moto: topic, a subscribed queue, the flags parameter, the state table."""
 
     topic_arn: str
     queue_url: str
     sns: Any = field(repr=False)
     sqs: Any = field(repr=False)
     ssm: Any = field(repr=False)
+    dynamodb: Any = field(repr=False, default=None)
+    shards: int = LISTING_SHARDS
+
+    def states(self) -> dict[str, dict[str, Any]]:
+        """The state table's items by tracking_id (DynamoDB JSON)."""
+        items = self.dynamodb.scan(TableName=STATE_TABLE_NAME, ConsistentRead=True)["Items"]
+        return {item["tracking_id"]["S"]: item for item in items}
 
     def published(self, queue_url: str | None = None) -> list[dict[str, Any]]:
         """The SNS envelopes that reached the queue (RawMessageDelivery off), oldest first."""
@@ -110,13 +120,19 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[NotifierStack]:
     """moto SNS, SQS and SSM as the template sets them up, and the notifier's environment."""
     with mock_aws():
         sns, sqs, ssm = boto3.client("sns"), boto3.client("sqs"), boto3.client("ssm")
+        dynamodb = boto3.client("dynamodb")
+        dynamodb.create_table(**create_table_args(definitions().state_table, STATE_TABLE_NAME))
         topic_arn = sns.create_topic(Name="tracking-status-notifications-test")["TopicArn"]
-        notifier_stack = NotifierStack(topic_arn=topic_arn, queue_url="", sns=sns, sqs=sqs, ssm=ssm)
+        notifier_stack = NotifierStack(
+            topic_arn=topic_arn, queue_url="", sns=sns, sqs=sqs, ssm=ssm, dynamodb=dynamodb
+        )
         notifier_stack.queue_url = notifier_stack.subscribe_queue("notifications-reader")
         notifier_stack.set_flags(ORIGINAL_FLAGS)
         monkeypatch.setenv(env.TOPIC_ARN, topic_arn)
         monkeypatch.setenv(env.FEATURE_FLAGS_PARAM, FLAGS_PARAM)
         monkeypatch.setenv(env.ENVIRONMENT, "test")
+        monkeypatch.setenv(env.STATE_TABLE_NAME, STATE_TABLE_NAME)
+        monkeypatch.setenv(env.LISTING_SHARDS, str(LISTING_SHARDS))
         monkeypatch.delenv(env.NOTIFY_STATUSES, raising=False)
         _reset_lazy_clients()
         yield notifier_stack

@@ -24,6 +24,7 @@ from .conftest import NOTIFIER_DIR, load_event, notifier_context
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
 NOTIFY = frozenset({"delivered", "failed"})
+STATE_ENV = {env.STATE_TABLE_NAME: "state", env.LISTING_SHARDS: "16"}
 
 
 def first_record(name: str) -> dict:
@@ -32,25 +33,33 @@ def first_record(name: str) -> dict:
 
 def test_config_defaults_and_parsing() -> None:
     # GIVEN only the required variables
-    environ = {env.TOPIC_ARN: "arn:aws:sns:us-east-1:123456789012:t", env.FEATURE_FLAGS_PARAM: "/p"}
+    environ = {env.TOPIC_ARN: "arn:aws:sns:us-east-1:123456789012:t", env.FEATURE_FLAGS_PARAM: "/p", **STATE_ENV}
 
     # WHEN the settings are read
     config = NotifierConfig.from_environ(environ)
 
     # THEN NOTIFY_STATUSES defaults to delivered and failed, and a list is split and trimmed
+    assert (config.state_table_name, config.listing_shards) == ("state", 16)
     assert config.notify_statuses == parse_statuses(env.DEFAULT_NOTIFY_STATUSES) == NOTIFY
     assert parse_statuses(" pending ,,in_transit ") == {"pending", "in_transit"}
     assert parse_statuses("") == frozenset()
 
 
-@pytest.mark.parametrize("missing", [env.TOPIC_ARN, env.FEATURE_FLAGS_PARAM])
+@pytest.mark.parametrize("missing", [env.TOPIC_ARN, env.FEATURE_FLAGS_PARAM, env.STATE_TABLE_NAME, env.LISTING_SHARDS])
 def test_config_names_a_missing_variable(missing: str) -> None:
     # GIVEN a required variable missing
-    environ = {env.TOPIC_ARN: "arn", env.FEATURE_FLAGS_PARAM: "/p"}
+    environ = {env.TOPIC_ARN: "arn", env.FEATURE_FLAGS_PARAM: "/p", **STATE_ENV}
     del environ[missing]
 
     # WHEN / THEN reading the settings fails, naming it
     with pytest.raises(ConfigError, match=missing):
+        NotifierConfig.from_environ(environ)
+
+
+@pytest.mark.parametrize("shards", ["0", "-1", "2.5", "two", "١"])
+def test_config_refuses_a_shard_count_that_is_not_a_positive_integer(shards: str) -> None:
+    environ = {env.TOPIC_ARN: "arn", env.FEATURE_FLAGS_PARAM: "/p", **STATE_ENV, env.LISTING_SHARDS: shards}
+    with pytest.raises(ConfigError, match=f"LISTING_SHARDS must be a positive integer, not {shards!r}"):
         NotifierConfig.from_environ(environ)
 
 

@@ -12,11 +12,12 @@ from functools import lru_cache
 from typing import Any
 
 from tracking_templates import build_template
-from tracking_templates.names import FUNCTION_CODE_KEY_PARAMS
+from tracking_templates.names import FUNCTION_CODE_KEY_PARAMS, Resources
 from tracking_templates.settings import settings_for
 
 ENV = "test"
 TABLE_NAME = f"tracking-table-{ENV}"
+STATE_TABLE_NAME = f"tracking-state-{ENV}"
 _SUB_RE = re.compile(r"\$\{([A-Za-z0-9:.]+)\}")
 
 
@@ -24,7 +25,8 @@ _SUB_RE = re.compile(r"\$\{([A-Za-z0-9:.]+)\}")
 class StackDefinitions:
     """What the template says the API function runs against."""
 
-    table: dict[str, Any]  # the AWS::DynamoDB::Table's properties
+    table: dict[str, Any]  # the tracking table's properties
+    state_table: dict[str, Any]  # the state table's properties (GET /shipments)
     parameters: dict[str, str]  # SSM parameter name -> value
     function_env: dict[str, str]  # the API function's environment variables
 
@@ -53,8 +55,13 @@ def definitions(env: str = ENV) -> StackDefinitions:
     """The template's table, parameters and API function environment for env."""
     template = build_template(settings_for(env)).to_dict()
     resources = template["Resources"]
-    (table_id,) = _of_type(resources, "AWS::DynamoDB::Table")
-    names: dict[str, str] = {"Environment": env, "AWS::Region": "us-east-1", table_id: TABLE_NAME}
+    assert set(_of_type(resources, "AWS::DynamoDB::Table")) == {Resources.TABLE, Resources.STATE_TABLE}
+    names: dict[str, str] = {
+        "Environment": env,
+        "AWS::Region": "us-east-1",
+        Resources.TABLE: TABLE_NAME,
+        Resources.STATE_TABLE: STATE_TABLE_NAME,
+    }
     ssm = _of_type(resources, "AWS::SSM::Parameter")
     for lid, res in ssm.items():
         names[lid] = _resolve(res["Properties"]["Name"], names)
@@ -66,20 +73,21 @@ def definitions(env: str = ENV) -> StackDefinitions:
     ]
     variables = function["Properties"]["Environment"]["Variables"]
     return StackDefinitions(
-        table=resources[table_id]["Properties"],
+        table=resources[Resources.TABLE]["Properties"],
+        state_table=resources[Resources.STATE_TABLE]["Properties"],
         parameters=parameters,
         function_env={k: _resolve(v, names) for k, v in variables.items()},
     )
 
 
-def create_table_args(table: dict[str, Any]) -> dict[str, Any]:
-    """CreateTable arguments for the template's table (keys, indexes, billing, stream)."""
+def create_table_args(table: dict[str, Any], name: str = TABLE_NAME) -> dict[str, Any]:
+    """CreateTable arguments for one of the template's tables (keys, indexes, billing, stream)."""
     args = {k: table[k] for k in ("KeySchema", "AttributeDefinitions", "BillingMode") if k in table}
     if "GlobalSecondaryIndexes" in table:
         args["GlobalSecondaryIndexes"] = table["GlobalSecondaryIndexes"]
     if "StreamSpecification" in table:
         args["StreamSpecification"] = {"StreamEnabled": True, **table["StreamSpecification"]}
-    return {"TableName": TABLE_NAME, **args}
+    return {"TableName": name, **args}
 
 
 def provision(endpoint_url: str | None = None) -> StackDefinitions:
@@ -87,7 +95,9 @@ def provision(endpoint_url: str | None = None) -> StackDefinitions:
     import boto3
 
     defs = definitions()
-    boto3.client("dynamodb", endpoint_url=endpoint_url).create_table(**create_table_args(defs.table))
+    dynamodb = boto3.client("dynamodb", endpoint_url=endpoint_url)
+    dynamodb.create_table(**create_table_args(defs.table))
+    dynamodb.create_table(**create_table_args(defs.state_table, STATE_TABLE_NAME))
     ssm = boto3.client("ssm", endpoint_url=endpoint_url)
     for name, value in defs.parameters.items():
         ssm.put_parameter(Name=name, Value=value, Type="String")

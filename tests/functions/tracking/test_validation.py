@@ -60,8 +60,10 @@ def test_messages_name_the_field(body, message):
 
 def test_boundaries_are_accepted():
     for lat, lng in ((90, 180), (-90, -180)):
-        validation.parse_tracking_update(json.dumps({**VALID, "location": {"lat": lat, "lng": lng}}))
-    validation.parse_tracking_update(json.dumps({**VALID, "tracking_id": "x" * 100}))
+        update = validation.parse_tracking_update(json.dumps({**VALID, "location": {"lat": lat, "lng": lng}}))
+        assert update == validation.TrackingUpdate("T", "delivered", Decimal(lat), Decimal(lng), None)
+    update = validation.parse_tracking_update(json.dumps({**VALID, "tracking_id": "x" * 100}))
+    assert update.tracking_id == "x" * 100
 
 
 def test_metadata_depth_limit():
@@ -76,17 +78,105 @@ def test_metadata_depth_limit():
         validation.parse_tracking_update(json.dumps({**VALID, "metadata": nested(validation.MAX_METADATA_DEPTH + 1)}))
 
 
+def _nested_lists(levels: int) -> dict:
+    """`metadata` of `levels` levels: the object itself, then lists inside lists."""
+    value: list = []
+    for _ in range(levels - 2):
+        value = [value]
+    return {"a": value}
+
+
+def test_metadata_depth_limit_counts_lists_too():
+    # GIVEN metadata nested through lists / THEN 16 levels pass, 17 are refused naming the innermost path
+    at_limit = _nested_lists(validation.MAX_METADATA_DEPTH)
+    update = validation.parse_tracking_update(json.dumps({**VALID, "metadata": at_limit}))
+    assert update.metadata == at_limit
+    with pytest.raises(InvalidRequest) as caught:
+        validation.parse_tracking_update(json.dumps({**VALID, "metadata": _nested_lists(17)}))
+    assert caught.value.message == "body.metadata.a" + "[0]" * 15 + " is nested deeper than 17 levels"
+
+
+def test_depth_limit_applies_to_the_value_itself():
+    # GIVEN check_storable with a limit of 1 / THEN a flat object passes and one inside another does not
+    validation.check_storable({"k": 1}, "x", max_depth=1)
+    with pytest.raises(InvalidRequest) as caught:
+        validation.check_storable({"k": {}}, "x", max_depth=1)
+    assert caught.value.message == "x.k is nested deeper than 1 levels"
+    with pytest.raises(InvalidRequest) as caught:
+        validation.check_storable([[1]], "x", max_depth=1)
+    assert caught.value.message == "x[0] is nested deeper than 1 levels"
+
+
 @pytest.mark.parametrize("number", ["1e126", "-1e126", "1e-131", "1e200", "1e-200", "1.0000000000000000000000000000000000000001"])
 def test_numbers_dynamodb_cannot_store_are_refused(number):
     body = '{"tracking_id":"T","status":"pending","location":{"lat":0,"lng":0},"metadata":{"n":' + number + "}}"
-    with pytest.raises(InvalidRequest, match=r"body\.metadata\.n must be a number"):
+    with pytest.raises(InvalidRequest) as caught:
         validation.parse_tracking_update(body)
+    assert caught.value.message == (
+        "body.metadata.n must be a number with at most 38 significant digits and a magnitude between 1e-130 and 1e125"
+    )
 
 
 @pytest.mark.parametrize("number", ["0", "-0", "0.0", "1e-130", "9.9999999999999999999999999999999999999e125", "-1e-130"])
 def test_numbers_at_dynamodb_limits_are_accepted(number):
     body = '{"tracking_id":"T","status":"pending","location":{"lat":0,"lng":0},"metadata":{"n":' + number + "}}"
     assert validation.parse_tracking_update(body).metadata == {"n": Decimal(number)}
+
+
+def _body_of(size: int, char: str = "x") -> str:
+    """A valid body of exactly `size` UTF-8 bytes, padded with `char` (1 or 2 bytes) in metadata."""
+    empty = json.dumps({**VALID, "metadata": {"p": ""}})
+    free = size - len(empty.encode())
+    width = len(char.encode())
+    body = json.dumps({**VALID, "metadata": {"p": char * (free // width) + "x" * (free % width)}}, ensure_ascii=False)
+    assert len(body.encode()) == size
+    return body
+
+
+@pytest.mark.parametrize("char", ["x", "\u00e9"])
+def test_body_of_exactly_65536_bytes_is_accepted_and_one_more_is_not(char):
+    # GIVEN bodies of exactly 64 KiB, in one- and two-byte characters / THEN accepted whole
+    at_limit = _body_of(65_536, char)
+    assert validation.parse_tracking_update(at_limit).metadata == json.loads(at_limit)["metadata"]
+    # GIVEN one byte more / THEN refused, naming the limit
+    with pytest.raises(InvalidRequest) as caught:
+        validation.parse_tracking_update(_body_of(65_537, char))
+    assert caught.value.message == "Request body must be at most 65536 bytes"
+
+
+def test_body_size_counts_a_lone_surrogate_as_three_bytes():
+    # GIVEN a body (as API Gateway hands it over) with raw lone surrogates / THEN counted as 3 bytes, not refused
+    # by the encoder: under the limit it reaches the text check, over it the size check
+    small = json.dumps({**VALID, "metadata": {"p": "\ud800"}}, ensure_ascii=False)
+    with pytest.raises(InvalidRequest) as caught:
+        validation.parse_tracking_update(small)
+    assert caught.value.message == "body.metadata.p must be valid Unicode text"
+    big = json.dumps({**VALID, "metadata": {"p": "\ud800" * 21_846}}, ensure_ascii=False)
+    assert len(big) < 65_536 < len(big.encode("utf-8", "surrogatepass"))
+    with pytest.raises(InvalidRequest) as caught:
+        validation.parse_tracking_update(big)
+    assert caught.value.message == "Request body must be at most 65536 bytes"
+
+
+@pytest.mark.parametrize(
+    ("metadata", "message"),
+    [
+        ({"k": ["ok", "\udc00"]}, "body.metadata.k[1] must be valid Unicode text"),
+        ({"\ud83d": 1}, "body.metadata must be valid Unicode text"),  # a key: its object is named
+    ],
+)
+def test_lone_surrogates_are_refused_naming_where(metadata, message):
+    # GIVEN text JSON allows ("\udc00") but UTF-8, and so DynamoDB, cannot hold / THEN 400 naming its place
+    with pytest.raises(InvalidRequest) as caught:
+        validation.parse_tracking_update(json.dumps({**VALID, "metadata": metadata}))
+    assert caught.value.message == message
+
+
+@pytest.mark.parametrize("body", [None, ""])
+def test_empty_body_is_refused_with_its_own_message(body):
+    with pytest.raises(InvalidRequest) as caught:
+        validation.parse_tracking_update(body)
+    assert caught.value.message == "Request body is required"
 
 
 def test_body_size_limit():
@@ -118,9 +208,18 @@ def test_status_query():
     token = pagination.encode("T", 42)
     query = validation.parse_status_query({"tracking_id": "T", "limit": "3", "last_key": token})
     assert query == validation.StatusQuery("T", 3, {"tracking_id": "T", "timestamp": 42})
-    with pytest.raises(InvalidRequest, match="tracking_id is required"):
-        validation.parse_status_query(None)
+    for params in (None, {"limit": "3"}):
+        with pytest.raises(InvalidRequest) as caught:
+            validation.parse_status_query(params)
+        assert caught.value.message == "tracking_id is required"
     with pytest.raises(InvalidRequest, match="tracking_id must be shorter than or equal to 100"):
         validation.parse_status_query({"tracking_id": "x" * 101})
     with pytest.raises(InvalidRequest, match="tracking_id must not be blank"):
         validation.parse_status_query({"tracking_id": "  "})
+
+
+def test_status_query_refuses_a_lone_surrogate_tracking_id():
+    # GIVEN a tracking_id no UTF-8 text (and so no stored item) can have / THEN 400 naming it, no query
+    with pytest.raises(InvalidRequest) as caught:
+        validation.parse_status_query({"tracking_id": "A\ud800"})
+    assert caught.value.message == "tracking_id must be valid Unicode text"
