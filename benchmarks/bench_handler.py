@@ -18,6 +18,7 @@ Alternating A, B; medians of >= 9 pairs; prints the figures and ratios. Run from
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -27,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -99,14 +101,19 @@ def _provision(endpoint: str | None) -> dict[str, str]:
     return dict(provision(endpoint).function_env)
 
 
-def _run(code: str, env: dict[str, str]) -> tuple[float, float]:
-    """(wall, CPU) seconds of a fresh `python -c code` process."""
+def run_process(python: str, code: str, env: dict[str, str], cwd: Path = REPO_ROOT) -> tuple[float, float]:
+    """(wall, CPU) seconds of a fresh `PYTHON -c code` process in CWD."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], env=env, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, check=True)
+    subprocess.run([python, "-c", code], env=env, cwd=cwd, stdout=subprocess.DEVNULL, check=True)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def _run(code: str, env: dict[str, str]) -> tuple[float, float]:
+    """(wall, CPU) seconds of a fresh `python -c code` process (this interpreter)."""
+    return run_process(sys.executable, code, env)
 
 
 # Lambda keeps the process after the first response: this ends both arms right there, so the
@@ -114,8 +121,9 @@ def _run(code: str, env: dict[str, str]) -> tuple[float, float]:
 UNTIL_RESPONSE = "\nimport os, sys\nsys.stdout.flush()\nos._exit(0)\n"
 
 
-def cold_start(pairs: int) -> dict[str, dict[str, float]]:
-    """Fresh processes, alternating: handler + one POST /track (A) vs boto3 + one put_item (B)."""
+@contextlib.contextmanager
+def moto_server() -> Iterator[str]:
+    """A moto server on 127.0.0.1 (a free port), fake credentials in this process; yields its URL."""
     import requests
     from moto.server import ThreadedMotoServer
 
@@ -127,6 +135,14 @@ def cold_start(pairs: int) -> dict[str, dict[str, float]]:
         endpoint = f"http://{host}:{port}"
         requests.post(f"{endpoint}/moto-api/reset", timeout=10)
         os.environ.update(FAKE_CREDENTIALS)
+        yield endpoint
+    finally:
+        server.stop()
+
+
+def cold_start(pairs: int) -> dict[str, dict[str, float]]:
+    """Fresh processes, alternating: handler + one POST /track (A) vs boto3 + one put_item (B)."""
+    with moto_server() as endpoint:
         env = {**os.environ, **FAKE_CREDENTIALS, **_provision(endpoint), **LAMBDA_ENV, "AWS_ENDPOINT_URL": endpoint}
         env.pop("PYTHONPATH", None)
         # Informational arm: the same without the feature-flags read (no SSM client, no SSM call).
@@ -143,8 +159,6 @@ def cold_start(pairs: int) -> dict[str, dict[str, float]]:
             for name, (a_code, b_code, arm_env) in arms.items():
                 samples[name]["a"].append(_run(a_code, arm_env))
                 samples[name]["b"].append(_run(b_code, arm_env))
-    finally:
-        server.stop()
     figures = {}
     for name, arm in samples.items():
         a_wall, a_cpu = zip(*arm["a"])

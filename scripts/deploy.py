@@ -29,7 +29,8 @@ from .cli import (
 from .console import Console
 from .deployer import Deployer, DeployRequest, DeployResult, Polling
 from .errors import DeployError, UsageError
-from .package import DEFAULT_OUTPUT_DIR, Packager, upload
+from .package import DEFAULT_OUTPUT_DIR, NO_BYTECODE_NOTE, Packager, bytecode_interpreter, plan_upload, upload
+from .s3upload import EXISTS, MISMATCH, MISSING, REPLACED, UPLOADED
 from .stack_names import validate_stack_name, validate_stack_tags
 from .stack_template import StackTemplate
 
@@ -53,6 +54,11 @@ class DeployOptions:
     execute: bool = True
     allow_replacement: bool = False
     bundle_deps: bool = True
+    # The zips' bytecode: compiled by PYTHON (else python3.13 found on PATH) unless False.
+    bytecode: bool = True
+    python: str | None = None
+    # False: a plan that names the code keys without writing the bucket (needs execute=False).
+    upload: bool = True
     output_dir: Path = DEFAULT_OUTPUT_DIR
     functions_dir: Path = FUNCTIONS_DIR
     polling: Polling = field(default_factory=Polling)
@@ -107,8 +113,14 @@ def deploy_stack(options: DeployOptions, aws: Aws, console: Console | None = Non
     console = console or Console()
     template = load_template(options)
     code_keys = code_key_parameters(template)
+    if not options.upload and options.execute:
+        raise UsageError("--no-upload needs --no-execute: the change set would run code that is not in the bucket")
+    interpreter = None
     if code_keys:
         writable_dir(options.output_dir, "--output-dir")
+        interpreter = bytecode_interpreter(options.python, options.bundle_deps and options.bytecode)
+        if options.bundle_deps and not options.bytecode:
+            console.warn(NO_BYTECODE_NOTE)
     aws.check_credentials()
     cfn, s3 = aws.client("cloudformation"), aws.client("s3")
     deployer = Deployer(cfn, s3, options.polling, console, cli_options=cli_options(aws.target))
@@ -120,11 +132,11 @@ def deploy_stack(options: DeployOptions, aws: Aws, console: Console | None = Non
     if Params.CODE_BUCKET in template.parameters:
         computed[Params.CODE_BUCKET] = bucket
     if code_keys:
-        packager = Packager(options.functions_dir, options.output_dir, options.bundle_deps)
+        packager = Packager(options.functions_dir, options.output_dir, options.bundle_deps, interpreter=interpreter)
+        send = upload if options.upload else plan_upload
         for function, param in sorted(code_keys.items()):
-            uploaded = upload(s3, packager.build(function), bucket, options.stack_name)
-            note = "uploaded" if uploaded.uploaded else "unchanged"
-            console.info(f"{function}: {uploaded.uri} ({note})")
+            uploaded = send(s3, packager.build(function), bucket, options.stack_name)
+            console.info(f"{function}: {uploaded.uri} ({UPLOAD_NOTES[uploaded.outcome]})")
             computed[param] = uploaded.key
 
     parameters = {**computed, **options.parameter_overrides}
@@ -144,6 +156,16 @@ def deploy_stack(options: DeployOptions, aws: Aws, console: Console | None = Non
         pinned_parameters=(Params.ENVIRONMENT,),
     )
     return deployer.deploy(request)
+
+
+# What each upload outcome prints; "unchanged" only when the object's SHA-256 is the zip's.
+UPLOAD_NOTES = {
+    EXISTS: "unchanged",
+    UPLOADED: "uploaded",
+    REPLACED: "replaced: the object found at this key was not this build",
+    MISSING: "not uploaded: --no-upload",
+    MISMATCH: "not uploaded: --no-upload; the object at this key is not this build and a deploy will replace it",
+}
 
 
 def protection_settings(template: StackTemplate, parameters: dict[str, str]) -> Settings:
@@ -218,7 +240,13 @@ exit codes: 0 deployed or nothing to change; 1 the deploy failed; 2 usage or inp
     )  # fmt: skip
     parser.add_argument("--fail-on-empty-changeset", action="store_true", help="exit 1 instead of 0 when there is nothing to change")
     parser.add_argument("--outputs-file", type=non_empty_path, help="write the stack outputs as JSON")
-    parser.add_argument("--no-deps", action="store_true", help="zip the function sources without their bundled dependencies")
+    parser.add_argument("--no-deps", action="store_true", help="zip the function sources without their bundled dependencies (and bytecode)")
+    parser.add_argument("--python", metavar="PATH", help="the CPython of the runtime's version that compiles the zips' bytecode (default: python3.13 on PATH)")
+    parser.add_argument("--no-bytecode", action="store_true", help="ship the code without bytecode (slower cold starts)")
+    parser.add_argument(
+        "--no-upload", action="store_true",
+        help="with --no-execute: name the code keys without uploading (a plan needs no s3:PutObject)",
+    )  # fmt: skip
     parser.add_argument("--output-dir", type=non_empty_path, default=DEFAULT_OUTPUT_DIR, help="where the zips are built (default %(default)s)")
     parser.add_argument(
         "--timeout", type=_seconds, default=Polling.timeout,
@@ -264,6 +292,9 @@ def main(argv: list[str] | None = None, polling: Polling | None = None) -> int:
             execute=not args.no_execute,
             allow_replacement=args.allow_replacement,
             bundle_deps=not args.no_deps,
+            bytecode=not args.no_bytecode,
+            python=args.python,
+            upload=not args.no_upload,
             output_dir=args.output_dir,
             polling=Polling(base.delay, base.backoff, base.max_delay, args.timeout),
         )

@@ -1,4 +1,4 @@
-"""Third-party dependencies for a Lambda zip: wheels for the Lambda platform, cached by hash."""
+"""Third-party dependencies for a Lambda zip: locked, hash-checked wheels for the Lambda platform, cached."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 from tracking_templates.names import LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME
 
 from .errors import DeployError
+from .interpreter import runtime_version
 
 # pip platform tag per Lambda architecture (manylinux2014 = glibc 2.17, what Lambda supports).
 PIP_PLATFORMS = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}
@@ -20,34 +21,44 @@ RUNTIME_PROVIDED = frozenset(
     {"boto3", "botocore", "s3transfer", "jmespath", "urllib3", "python_dateutil", "six"}
 )
 COMPLETE_MARKER = ".bundle-complete"
+# functions/<fn>/: the top-level requirements (edited by hand) and the lock made from them by
+# `python -m scripts.lock` (every distribution that lands in the zip, pinned, with hashes).
+REQUIREMENTS_IN = "requirements.in"
+LOCK_FILE = "requirements.txt"
+REQUIREMENT_FILES = (REQUIREMENTS_IN, LOCK_FILE)
+# Bump when what is installed for the same lock changes (pip flags, pruning).
+BUNDLE_FORMAT = 2
 # Not shipped: console scripts carry this machine's interpreter path (Lambda never runs
 # them), and the marker is the cache's own bookkeeping.
 NOT_SHIPPED = ("bin", COMPLETE_MARKER)
 
 
-def python_version(runtime: str = LAMBDA_RUNTIME) -> str:
-    """'python3.13' -> '3.13'."""
-    return runtime.removeprefix("python")
-
-
 def pip_install_args(requirements: Path, target: Path) -> list[str]:
-    """The pip command that installs REQUIREMENTS for the Lambda platform into TARGET."""
+    """The pip command that installs the lock REQUIREMENTS for the Lambda platform into TARGET.
+
+    Exactly the locked distributions (`--no-deps`: the lock is the closure), each checked
+    against its locked hashes (`--require-hashes`).
+    """
     return [
         sys.executable, "-m", "pip", "install",
         "--quiet", "--disable-pip-version-check", "--no-compile",
         "--target", str(target),
         "--platform", PIP_PLATFORMS[LAMBDA_ARCHITECTURE],
         "--implementation", "cp",
-        "--python-version", python_version(),
+        "--python-version", runtime_version(),
         "--only-binary=:all:",
+        "--no-deps", "--require-hashes",
         "--requirement", str(requirements),
     ]  # fmt: skip
 
 
 def cache_key(requirements: Path) -> str:
-    """A hash of the requirements and the platform they are installed for."""
+    """A hash of the lock, the runtime and platform it is installed for, and the bundle format.
+
+    (The bytecode has its own cache, keyed by the sources, the compiler's magic and the mode.)
+    """
     digest = hashlib.sha256(requirements.read_bytes())
-    digest.update(f"{LAMBDA_RUNTIME}/{LAMBDA_ARCHITECTURE}".encode())
+    digest.update(f"{LAMBDA_RUNTIME}/{LAMBDA_ARCHITECTURE}/{BUNDLE_FORMAT}".encode())
     return digest.hexdigest()[:16]
 
 
@@ -88,13 +99,19 @@ def dependency_dir(requirements: Path, cache_root: Path, name: str) -> Path | No
         pip_install_args(requirements, staging), capture_output=True, text=True, check=False
     )
     if result.returncode != 0:
-        detail = (result.stderr.strip().splitlines() or ["(no output)"])[-1]
-        raise DeployError(f"pip could not install {requirements}: {detail}")
+        raise DeployError(f"pip could not install {requirements}: {pip_error(result.stderr)}")
     prune_runtime_provided(staging)
     (staging / COMPLETE_MARKER).write_text("", encoding="utf-8")
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
     return target
+
+
+def pip_error(stderr: str) -> str:
+    """The gist of pip's failure: its first ERROR line's first sentence, else its last line."""
+    lines = stderr.strip().splitlines() or ["(no output)"]
+    errors = [line.removeprefix("ERROR: ") for line in lines if line.startswith("ERROR: ")]
+    return errors[0].split(". ", 1)[0] if errors else lines[-1].strip()
 
 
 def _has_requirements(requirements: Path) -> bool:

@@ -8,18 +8,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from tracking_templates.sources import FUNCTIONS_DIR
 
-from . import deps
+from . import bytecode, deps
 from .aws import Aws, AwsTarget, add_aws_arguments
 from .cli import OneLineParser, non_empty, non_empty_path, run, writable_dir
-from .errors import DeployError
-from .zipbuild import ZipArchive, collect, write_zip
+from .interpreter import Interpreter, find_interpreter
+from .s3upload import REPLACED, UPLOADED, check_object, object_key, upload_if_missing
+from .zipbuild import ZipArchive, iter_files, write_zip
 
 DEFAULT_OUTPUT_DIR = Path("build")
-REQUIREMENTS_FILE = "requirements.txt"
+NO_BYTECODE_NOTE = (
+    "note: --no-bytecode: the zips carry no bytecode, so every cold start compiles the code from source"
+)
 
 
 @dataclass(frozen=True)
@@ -32,13 +33,18 @@ class FunctionZip:
 
 @dataclass(frozen=True)
 class UploadedZip:
-    """Where a function's zip lives in S3, and whether this run had to upload it."""
+    """Where a function's zip lives in S3, and what this run did or found (s3upload's outcomes)."""
 
     function: str
     bucket: str
     key: str
     sha256: str
-    uploaded: bool
+    outcome: str
+
+    @property
+    def uploaded(self) -> bool:
+        """True if this run wrote the object (it was missing, or held other bytes)."""
+        return self.outcome in (UPLOADED, REPLACED)
 
     @property
     def uri(self) -> str:
@@ -47,7 +53,11 @@ class UploadedZip:
 
 
 class Packager:
-    """Builds the functions' zips: sources plus their bundled third-party dependencies."""
+    """Builds the functions' zips: sources plus their bundled third-party dependencies.
+
+    With an INTERPRETER (a CPython of the runtime's version), every .py ships with its
+    hash-based bytecode; without one the zip holds sources only.
+    """
 
     def __init__(
         self,
@@ -55,11 +65,14 @@ class Packager:
         output_dir: Path = DEFAULT_OUTPUT_DIR,
         bundle_deps: bool = True,
         deps_cache: Path | None = None,
+        interpreter: Interpreter | None = None,
     ) -> None:
         self.functions_dir = functions_dir
         self.output_dir = output_dir
         self.bundle_deps = bundle_deps
         self.deps_cache = deps_cache or output_dir / "deps"
+        self.interpreter = interpreter
+        self.bytecode_cache = output_dir / "bytecode"
 
     def functions(self) -> list[str]:
         """The function folders under functions/, sorted."""
@@ -69,17 +82,24 @@ class Packager:
             if path.is_dir() and not path.name.startswith((".", "_"))
         )
 
+    def _tree(self, root: Path, skip_top: tuple[str, ...]) -> dict[str, Path]:
+        """ROOT's files to ship, with their bytecode when there is an interpreter."""
+        files = dict(iter_files(root, skip_top))
+        if self.interpreter is not None:
+            files.update(bytecode.compile_entries(files, self.interpreter, self.bytecode_cache))
+        return files
+
     def build(self, function: str) -> FunctionZip:
         """Build OUTPUT_DIR/<function>.zip; the folder's contents are the zip's root."""
         source = self.functions_dir / function
-        roots: list[tuple[Path, tuple[str, ...]]] = []
+        entries: dict[str, Path] = {}
         if self.bundle_deps:
-            installed = deps.dependency_dir(source / REQUIREMENTS_FILE, self.deps_cache, function)
+            installed = deps.dependency_dir(source / deps.LOCK_FILE, self.deps_cache, function)
             if installed is not None:
-                roots.append((installed, deps.NOT_SHIPPED))
+                entries.update(self._tree(installed, deps.NOT_SHIPPED))
         # The function's own files come last so that they win over a same-named dependency.
-        roots.append((source, (REQUIREMENTS_FILE,)))
-        archive = write_zip(collect(roots), self.output_dir / f"{function}.zip")
+        entries.update(self._tree(source, deps.REQUIREMENT_FILES))
+        archive = write_zip(entries, self.output_dir / f"{function}.zip")
         return FunctionZip(function, archive)
 
     def build_all(self) -> list[FunctionZip]:
@@ -87,38 +107,20 @@ class Packager:
         return [self.build(function) for function in self.functions()]
 
 
-def object_key(prefix: str, sha256: str, suffix: str = ".zip") -> str:
-    """The content-addressed key: PREFIX/<sha256><suffix>."""
-    name = f"{sha256}{suffix}"
-    return f"{prefix.strip('/')}/{name}" if prefix.strip("/") else name
-
-
-def object_exists(s3: Any, bucket: str, key: str) -> bool:
-    """HeadObject: True if KEY exists in BUCKET."""
-    try:
-        s3.head_object(Bucket=bucket, Key=key)
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-            return False
-        raise
-    return True
-
-
-def upload_if_missing(s3: Any, bucket: str, key: str, body: bytes, content_type: str) -> bool:
-    """Put BODY at KEY unless it is already there (content-addressed keys never change)."""
-    if object_exists(s3, bucket, key):
-        return False
-    s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)
-    return True
-
-
 def upload(s3: Any, built: FunctionZip, bucket: str, prefix: str = "") -> UploadedZip:
-    """Upload a function's zip to s3://BUCKET/PREFIX/<sha256>.zip unless it is already there."""
+    """Upload a function's zip to s3://BUCKET/PREFIX/<sha256>.zip unless exactly it is there."""
     key = object_key(prefix, built.archive.sha256)
-    uploaded = upload_if_missing(
+    outcome = upload_if_missing(
         s3, bucket, key, built.archive.path.read_bytes(), "application/zip"
     )
-    return UploadedZip(built.function, bucket, key, built.archive.sha256, uploaded)
+    return UploadedZip(built.function, bucket, key, built.archive.sha256, outcome)
+
+
+def plan_upload(s3: Any, built: FunctionZip, bucket: str, prefix: str = "") -> UploadedZip:
+    """Where UPLOAD would put the zip and what is there now (EXISTS, MISSING, MISMATCH); writes nothing."""
+    key = object_key(prefix, built.archive.sha256)
+    outcome = check_object(s3, bucket, key, built.archive.path.read_bytes())
+    return UploadedZip(built.function, bucket, key, built.archive.sha256, outcome)
 
 
 def package_and_upload(
@@ -128,18 +130,36 @@ def package_and_upload(
     return [upload(s3, built, bucket, prefix) for built in packager.build_all()]
 
 
+def bytecode_interpreter(python: str | None, bytecode_wanted: bool) -> Interpreter | None:
+    """The interpreter for the zips' bytecode (--python, else found), or None if not wanted."""
+    if not bytecode_wanted:
+        return None
+    return find_interpreter(python)
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = OneLineParser(
         prog="python -m scripts.package",
         description="Build one reproducible zip per function and optionally upload it to S3.",
     )
     parser.add_argument("--output-dir", type=non_empty_path, default=DEFAULT_OUTPUT_DIR, help="where the zips are built (default %(default)s)")
-    parser.add_argument("--bucket", type=non_empty, help="upload to s3://BUCKET/PREFIX/<sha256>.zip unless that key exists")
+    parser.add_argument("--bucket", type=non_empty, help="upload to s3://BUCKET/PREFIX/<sha256>.zip unless exactly that zip is there")
     parser.add_argument("--prefix", default="", help="key prefix in the bucket")
     parser.add_argument(
         "--no-deps",
         action="store_true",
-        help="zip the sources only, without bundling functions/<fn>/requirements.txt",
+        help="zip the sources only (no bundled dependencies, no bytecode): for emulators and tests",
+    )
+    parser.add_argument(
+        "--python",
+        metavar="PATH",
+        help="the CPython of the Lambda runtime's version that compiles the bytecode "
+        "(default: python3.13 on PATH)",
+    )
+    parser.add_argument(
+        "--no-bytecode",
+        action="store_true",
+        help="ship sources without bytecode (every cold start then compiles them)",
     )
     add_aws_arguments(parser)
     args = parser.parse_args(argv)
@@ -154,7 +174,10 @@ def main(argv: list[str] | None = None) -> int:
 
     def command() -> int:
         writable_dir(args.output_dir, "--output-dir")
-        packager = Packager(output_dir=args.output_dir, bundle_deps=not args.no_deps)
+        interpreter = bytecode_interpreter(args.python, not (args.no_deps or args.no_bytecode))
+        if args.no_bytecode and not args.no_deps:
+            print(NO_BYTECODE_NOTE, file=sys.stderr)
+        packager = Packager(output_dir=args.output_dir, bundle_deps=not args.no_deps, interpreter=interpreter)
         if not args.bucket:
             for built in packager.build_all():
                 print(f"{built.archive.path} {built.archive.sha256}")
@@ -165,8 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         for built in packager.build_all():
             print(f"{built.archive.path} {built.archive.sha256}")
             result = upload(s3, built, args.bucket, args.prefix)
-            note = "uploaded" if result.uploaded else "exists"
-            print(f"{result.uri} {note}")
+            print(f"{result.uri} {result.outcome}")
         return 0
 
     return run(command)

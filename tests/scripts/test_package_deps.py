@@ -13,18 +13,19 @@ from scripts.package import Packager
 
 from .test_package_zip import make_function
 
-# Tiny wheels: a pure one, a compiled one (wrapt, which powertools' tracer needs), and one the
-# Lambda runtime already provides (six), which must be left out.
-REQUIREMENTS = "fastjsonschema==2.21.1\nwrapt==2.0.1\nsix==1.17.0\n"
+# A lock (uv pip compile --generate-hashes) of tiny wheels: a pure one, a compiled one (wrapt,
+# which powertools' tracer needs), and one the Lambda runtime already provides (six), which
+# must be left out.
+LOCK = (Path(__file__).parent / "fixtures" / "bundle-lock.txt").read_text(encoding="utf-8")
 
 
 @pytest.mark.slow
 def test_dependencies_are_bundled_for_lambda_arm64_and_cached(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # GIVEN a function with a requirements file
+    # GIVEN a function with a lock
     root = make_function(tmp_path / "src")
-    (root / "svc" / "requirements.txt").write_text(REQUIREMENTS)
+    (root / "svc" / deps.LOCK_FILE).write_text(LOCK)
     packager = Packager(root, tmp_path / "build")
     # WHEN packaging it
     first = packager.build("svc").archive
@@ -52,6 +53,21 @@ def test_pip_command_targets_the_lambda_platform(tmp_path: Path) -> None:
     assert "--platform manylinux2014_aarch64" in joined
     assert "--python-version 3.13" in joined and "--implementation cp" in joined
     assert "--only-binary=:all:" in args
+    # AND installs exactly the lock (no resolving of its own), every file checked against its hash
+    assert "--no-deps" in args and "--require-hashes" in args
+    assert args[-2:] == ["--requirement", str(tmp_path / "requirements.txt")]
+
+
+@pytest.mark.slow
+def test_a_wheel_that_does_not_match_its_locked_hash_is_refused(tmp_path: Path) -> None:
+    # GIVEN a lock whose fastjsonschema hashes are not those of the published wheel
+    lock = tmp_path / "requirements.txt"
+    lock.write_text(f"fastjsonschema==2.21.1 \\\n    --hash=sha256:{'0' * 64}\n")
+    # WHEN bundling THEN pip refuses it, the error says so, and nothing is cached
+    with pytest.raises(deps.DeployError, match=r"^pip could not install .*requirements\.txt: "
+                       r"THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE$"):
+        deps.dependency_dir(lock, tmp_path / "cache", "svc")
+    assert not list((tmp_path / "cache").glob(f"*/{deps.COMPLETE_MARKER}"))
 
 
 def test_no_requirements_means_nothing_to_bundle(tmp_path: Path) -> None:
@@ -75,3 +91,38 @@ def test_a_pip_failure_is_a_clear_deploy_error(tmp_path: Path, monkeypatch: pyte
     with pytest.raises(deps.DeployError, match="No matching distribution"):
         deps.dependency_dir(requirements, tmp_path / "cache", "svc")
     assert not list((tmp_path / "cache").glob(f"*/{deps.COMPLETE_MARKER}"))
+
+
+@pytest.mark.parametrize(
+    ("stderr", "gist"),
+    [
+        ("WARNING: ignored\nERROR: THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE. If you "
+         "have updated...\n    fastjsonschema==2.21.1 from https://x\n        Got        c9e5\n",
+         "THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE"),
+        ("ERROR: No matching distribution found for no-such-package==0.0.0\nERROR: later\n",
+         "No matching distribution found for no-such-package==0.0.0"),
+        ("something went wrong\n  last line here  \n", "last line here"),
+        ("  \n", "(no output)"),
+    ],
+)
+def test_pips_failure_is_reduced_to_its_first_error_sentence(stderr: str, gist: str) -> None:
+    assert deps.pip_error(stderr) == gist
+
+
+def test_the_bundle_cache_key_covers_the_lock_the_runtime_and_the_bundle_format(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a lock and its key
+    lock = tmp_path / "requirements.txt"
+    lock.write_text(LOCK)
+    key = deps.cache_key(lock)
+    assert key == deps.cache_key(lock) and len(key) == 16
+    # WHEN the runtime, the architecture, the bundle format or the lock change THEN so does the key
+    keys = {key}
+    for name, value in (("LAMBDA_RUNTIME", "python3.14"), ("LAMBDA_ARCHITECTURE", "x86_64"), ("BUNDLE_FORMAT", 99)):
+        with monkeypatch.context() as patch:
+            patch.setattr(deps, name, value)
+            keys.add(deps.cache_key(lock))
+    lock.write_text(LOCK.replace("2.21.1", "2.21.2"))
+    keys.add(deps.cache_key(lock))
+    assert len(keys) == 5

@@ -34,18 +34,25 @@ def make_function(root: Path, name: str = "svc", order: list[str] | None = None)
     return root
 
 
-def test_two_copies_with_different_times_modes_and_order_give_identical_bytes(tmp_path: Path) -> None:
-    # GIVEN two checkouts of the same sources, written in different orders
-    first = make_function(tmp_path / "a")
-    second = make_function(tmp_path / "b", order=list(reversed(SOURCES)))
-    # AND the second has other times and permissions, and build litter
-    for index, path in enumerate(sorted((second / "svc").rglob("*"))):
+def make_other_checkout(root: Path) -> Path:
+    """The sample sources under ROOT/svc written in another order, with other times and
+    permissions, and build litter (stale bytecode)."""
+    make_function(root, order=list(reversed(SOURCES)))
+    for index, path in enumerate(sorted((root / "svc").rglob("*"))):
         if path.is_file():
             os.utime(path, (1_000_000_000 + index, 1_700_000_000 + index * 977))
             path.chmod(0o755 if index % 2 else 0o600)
-    (second / "svc" / "app" / "__pycache__").mkdir()
-    (second / "svc" / "app" / "__pycache__" / "core.cpython-313.pyc").write_bytes(b"\x00junk")
-    (second / "svc" / "stale.pyc").write_bytes(b"\x00junk")
+    (root / "svc" / "app" / "__pycache__").mkdir()
+    (root / "svc" / "app" / "__pycache__" / "core.cpython-313.pyc").write_bytes(b"\x00junk")
+    (root / "svc" / "stale.pyc").write_bytes(b"\x00junk")
+    return root
+
+
+def test_two_copies_with_different_times_modes_and_order_give_identical_bytes(tmp_path: Path) -> None:
+    # GIVEN two checkouts of the same sources, the second written in another order, with
+    # other times and permissions, and build litter
+    first = make_function(tmp_path / "a")
+    second = make_other_checkout(tmp_path / "b")
     # WHEN both are packaged
     zip_a = Packager(first, tmp_path / "out-a", bundle_deps=False).build("svc").archive
     zip_b = Packager(second, tmp_path / "out-b", bundle_deps=False).build("svc").archive
