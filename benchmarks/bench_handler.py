@@ -28,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -171,6 +171,24 @@ def cold_start(pairs: int) -> dict[str, dict[str, float]]:
     return figures
 
 
+def paired(a: Callable[[], Any], b: Callable[[], Any], pairs: int, per_sample: int) -> dict[str, Any]:
+    """Time a and b alternately (a warm-up of each first): medians of each and of the pair ratios."""
+
+    def sample(fn: Callable[[], Any]) -> float:
+        start = time.perf_counter()
+        for _ in range(per_sample):
+            fn()
+        return (time.perf_counter() - start) / per_sample
+
+    sample(a), sample(b)
+    a_times, b_times = [], []
+    for _ in range(pairs):
+        a_times.append(sample(a))
+        b_times.append(sample(b))
+    return {"a": statistics.median(a_times), "b": statistics.median(b_times), "n": len(a_times),
+            "pair_ratio": statistics.median(x / y for x, y in zip(a_times, b_times))}
+
+
 def warm_worker(out_file: str, pairs: int, requests_per_sample: int) -> None:
     """Runs in its own process: in-process moto, handler.main vs bare put_item, and call counts."""
     import boto3
@@ -221,22 +239,8 @@ def warm_worker(out_file: str, pairs: int, requests_per_sample: int) -> None:
             handler_request()
         warm_calls = list(calls)
 
-        def sample(fn: Any) -> float:
-            start = time.perf_counter()
-            for _ in range(requests_per_sample):
-                fn()
-            return (time.perf_counter() - start) / requests_per_sample
-
-        sample(handler_request), sample(bare_put)
-        a_times, b_times = [], []
-        for _ in range(pairs):
-            a_times.append(sample(handler_request))
-            b_times.append(sample(bare_put))
-    result = {
-        "a": statistics.median(a_times), "b": statistics.median(b_times), "n": len(a_times),
-        "pair_ratio": statistics.median(a / b for a, b in zip(a_times, b_times)),
-        "first_calls": first, "warm_calls": warm_calls, "warm_requests": requests_per_sample,
-    }
+        figures = paired(handler_request, bare_put, pairs, requests_per_sample)
+    result = {**figures, "first_calls": first, "warm_calls": warm_calls, "warm_requests": requests_per_sample}
     Path(out_file).write_text(json.dumps(result))
 
 

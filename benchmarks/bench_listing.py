@@ -19,29 +19,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-FUNCTION_DIR = REPO_ROOT / "functions" / "tracking"
+from bench_handler import FAKE_CREDENTIALS, FUNCTION_DIR, REPO_ROOT, paired
+
 NOTIFIER_DIR = REPO_ROOT / "functions" / "notifier"
 PAGE = 50
 STATUS = "in_transit"
-FAKE_CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_REGION": "us-east-1",
-    "AWS_CONFIG_FILE": os.devnull,
-    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-}
 
 
 def _image(tracking_id: str, timestamp: int) -> dict[str, Any]:
@@ -123,20 +112,9 @@ def worker(out_file: str, shards: int, pairs: int, pages_per_sample: int, shipme
             walk_event["multiValueQueryStringParameters"] = {k: [v] for k, v in walk_event["queryStringParameters"].items()}
         walk_calls = len(calls)
 
-        def sample(fn: Any) -> float:
-            start = time.perf_counter()
-            for _ in range(pages_per_sample):
-                fn()
-            return (time.perf_counter() - start) / pages_per_sample
-
-        sample(listing_page), sample(single_query)
-        a_times, b_times = [], []
-        for _ in range(pairs):
-            a_times.append(sample(listing_page))
-            b_times.append(sample(single_query))
+        figures = paired(listing_page, single_query, pairs, pages_per_sample)
     Path(out_file).write_text(json.dumps({
-        "a": statistics.median(a_times), "b": statistics.median(b_times), "n": len(a_times),
-        "pair_ratio": statistics.median(a / b for a, b in zip(a_times, b_times)),
+        **figures,
         "first_page_calls": first_page_calls, "walk_pages": pages, "walk_calls": walk_calls,
     }))
 
