@@ -2,14 +2,17 @@
 
 The template and the handlers share one definition of the request schema and of the
 environment variable names; those live beside the function code (they ship in its zip) and
-are read from there. This needs a checkout (or an editable install), which is also where the
-package script takes the code from.
+are read from there: from the checkout (or an editable install), which is also where the
+package script takes the code from, or else from the copies a regular install puts under
+`<prefix>/share/logistics-tracking/functions/` (setup.cfg's data_files), so that
+`python -m tracking_templates` works from any install.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import sys
 from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
@@ -19,10 +22,18 @@ FUNCTIONS_DIR = REPO_ROOT / "functions"
 TRACKING_DIR = FUNCTIONS_DIR / "tracking"
 NOTIFIER_DIR = FUNCTIONS_DIR / "notifier"
 TRACKING_SCHEMA_FILE = TRACKING_DIR / "tracking_api" / "tracking_update.schema.json"
+INSTALLED_FUNCTIONS_DIR = Path(sys.prefix) / "share" / "logistics-tracking" / "functions"
+
+
+def function_file(path: Path) -> Path:
+    """path (under FUNCTIONS_DIR) in the checkout, or its installed copy when there is no checkout."""
+    if path.exists():
+        return path
+    return INSTALLED_FUNCTIONS_DIR / path.relative_to(FUNCTIONS_DIR)
 
 
 def _load(path: Path, name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
+    spec = importlib.util.spec_from_file_location(name, function_file(path))
     if spec is None or spec.loader is None:  # pragma: no cover - a broken checkout
         raise ImportError(f"cannot load {path}")
     module = importlib.util.module_from_spec(spec)
@@ -51,7 +62,7 @@ def listing_sharding() -> ModuleType:
 @lru_cache(maxsize=None)
 def tracking_update_schema_text() -> str:
     """The request schema's file text, exactly as the handler loads it."""
-    return TRACKING_SCHEMA_FILE.read_text(encoding="utf-8")
+    return function_file(TRACKING_SCHEMA_FILE).read_text(encoding="utf-8")
 
 
 def tracking_update_schema() -> dict:

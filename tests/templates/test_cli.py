@@ -116,3 +116,40 @@ def test_help_is_argparse_complete(capsys) -> None:
         assert text in usage
     # argparse 3.13 spells the short option "-o, --output FILE"; earlier ones "-o FILE, --output FILE"
     assert "-o, --output FILE" in usage or "-o FILE, --output FILE" in usage
+
+
+def _installed_copy(root: Path) -> Path:
+    """A virtualenv holding tracking_templates and setup.cfg's data_files as a regular install lays them out."""
+    import configparser
+    import shutil
+    import site
+    import venv
+
+    venv.EnvBuilder(with_pip=False).create(root)
+    python = root / "bin" / "python"
+    site_packages = Path(subprocess.run([str(python), "-c", "import site; print(site.getsitepackages()[0])"],
+                                        capture_output=True, text=True, check=True).stdout.strip())
+    # the dependencies come from this interpreter's site-packages; the project itself only from the copy
+    (site_packages / "parent.pth").write_text("\n".join(site.getsitepackages()) + "\n", encoding="utf-8")
+    shutil.copytree(REPO_ROOT / "tracking_templates", site_packages / "tracking_templates")
+    config = configparser.ConfigParser()
+    config.read(REPO_ROOT / "setup.cfg", encoding="utf-8")
+    for destination, files in config["options.data_files"].items():
+        for name in files.split():
+            (root / destination).mkdir(parents=True, exist_ok=True)
+            shutil.copy(REPO_ROOT / name, root / destination)
+    return python
+
+
+@pytest.mark.slow
+def test_a_regular_install_generates_the_template_without_a_checkout(tmp_path: Path) -> None:
+    # GIVEN the generator installed the way `pip install .` lays it out (no functions/ beside it)
+    python = _installed_copy(tmp_path / "venv")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    # WHEN it runs away from any checkout
+    installed = subprocess.run([str(python), "-m", "tracking_templates", "--env", "prod"], cwd=elsewhere,
+                               capture_output=True, text=True, check=False, timeout=120)
+    # THEN it reads the function sources setup.cfg installed, and prints the checkout's template
+    assert installed.returncode == 0, installed.stderr[-2000:]
+    assert installed.stdout == _run("--env", "prod").stdout
