@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from .errors import StorageError
 from .listing_token import EXHAUSTED
+from .storage import run_query
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
@@ -95,28 +95,20 @@ class ShipmentListing:
         self._index_name = index_name
 
     def _query(self, key: str, below: int, limit: int) -> ShardAnswer:
-        from boto3.dynamodb.types import TypeDeserializer
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        try:
-            response = self._client.query(
-                TableName=self._table_name,
-                IndexName=self._index_name,
-                KeyConditionExpression="#shard = :shard AND #rank < :below",
-                ExpressionAttributeNames={"#shard": SHARD_ATTRIBUTE, "#rank": RANK_ATTRIBUTE},
-                ExpressionAttributeValues={":shard": {"S": key}, ":below": {"N": str(below)}},
-                ScanIndexForward=False,
-                # One more than the page: a shard with more left says so without a LastEvaluatedKey
-                # on its very last item (DynamoDB returns one whenever it stops at Limit).
-                Limit=limit + 1,
-            )
-        except (ClientError, BotoCoreError) as exc:
-            raise StorageError("Query failed") from exc
-        deserialize = TypeDeserializer().deserialize
-        items = [{k: deserialize(v) for k, v in raw.items()} for raw in response.get("Items", [])]
+        items, last = run_query(self._client, {
+            "TableName": self._table_name,
+            "IndexName": self._index_name,
+            "KeyConditionExpression": "#shard = :shard AND #rank < :below",
+            "ExpressionAttributeNames": {"#shard": SHARD_ATTRIBUTE, "#rank": RANK_ATTRIBUTE},
+            "ExpressionAttributeValues": {":shard": {"S": key}, ":below": {"N": str(below)}},
+            "ScanIndexForward": False,
+            # One more than the page: a shard with more left says so without a LastEvaluatedKey
+            # on its very last item (DynamoDB returns one whenever it stops at Limit).
+            "Limit": limit + 1,
+        })
         for item in items:
             item[RANK_ATTRIBUTE] = int(item[RANK_ATTRIBUTE])
-        return ShardAnswer(items=items, more="LastEvaluatedKey" in response)
+        return ShardAnswer(items=items, more=last is not None)
 
     def page(self, status: str, limit: int, positions: Sequence[int]) -> ListingPage:
         """Up to `limit` shipments currently in `status`, newest first, after `positions`."""

@@ -45,6 +45,19 @@ def _deserializer() -> Any:
     return TypeDeserializer()
 
 
+def run_query(client: BaseClient, request: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """One Query: its items as Python values, and its raw LastEvaluatedKey (StorageError on failure)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        response = client.query(**request)
+    except (ClientError, BotoCoreError) as exc:
+        raise StorageError("Query failed") from exc
+    deserialize = _deserializer().deserialize
+    items = [{k: deserialize(v) for k, v in raw.items()} for raw in response.get("Items", [])]
+    return items, response.get("LastEvaluatedKey")
+
+
 def _iso_utc(timestamp_ms: int) -> str:
     moment = datetime.fromtimestamp(timestamp_ms / 1000, tz=timezone.utc)
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -98,8 +111,6 @@ class TrackingStore:
         self, tracking_id: str, limit: int, start_key: dict[str, Any] | None = None
     ) -> UpdatesPage:
         """Up to limit updates of tracking_id, newest first, starting after start_key."""
-        from botocore.exceptions import BotoCoreError, ClientError
-
         serialize = _serializer().serialize
         request: dict[str, Any] = {
             "TableName": self._table_name,
@@ -113,16 +124,11 @@ class TrackingStore:
         }
         if start_key is not None:
             request["ExclusiveStartKey"] = {k: serialize(v) for k, v in start_key.items()}
-        try:
-            response = self._client.query(**request)
-        except (ClientError, BotoCoreError) as exc:
-            raise StorageError("Query failed") from exc
-        deserialize = _deserializer().deserialize
-        items = [{k: deserialize(v) for k, v in raw.items()} for raw in response.get("Items", [])]
-        last = response.get("LastEvaluatedKey")
+        items, last = run_query(self._client, request)
         if len(items) > limit:
             items = items[:limit]
             last_key: dict[str, Any] | None = {key: items[-1][key] for key in _KEY_ATTRIBUTES}
         else:  # a short page ends the shipment, unless DynamoDB stopped at its 1 MB cap
+            deserialize = _deserializer().deserialize
             last_key = None if last is None else {k: deserialize(v) for k, v in last.items()}
         return UpdatesPage(items=items, last_key=last_key)
