@@ -1,0 +1,5 @@
+import sys
+
+from ..deploy.bootstrap import main
+
+sys.exit(main())

@@ -1,0 +1,5 @@
+import sys
+
+from ..package.locks import main
+
+sys.exit(main())
