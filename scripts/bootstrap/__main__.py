@@ -1,5 +1,5 @@
 import sys
 
-from ..deploy.bootstrap import main
+from .command import main
 
 sys.exit(main())

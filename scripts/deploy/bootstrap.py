@@ -1,17 +1,11 @@
-"""python -m scripts.bootstrap: the stack that holds the artifact bucket (create or update)."""
+"""The bootstrap stack, which holds the artifact bucket: created or updated, or found in place."""
 
 from __future__ import annotations
 
-import argparse
-import sys
 from dataclasses import dataclass
 
-from ..aws import Aws, AwsTarget, add_aws_arguments, cli_options
-from ..cli import STACK_INTERRUPTED, OneLineParser, run
-from ..console import Console
 from .bootstrap_template import BUCKET_LOGICAL_ID, build_bootstrap_template
-from .deployer import UPDATABLE_STATES, Deployer, DeployRequest, Polling
-from .names import validate_stack_name
+from .deployer import UPDATABLE_STATES, Deployer, DeployRequest
 from .template import StackTemplate
 
 DEFAULT_BOOTSTRAP_STACK = "tracking-bootstrap"
@@ -40,39 +34,3 @@ def ensure_bootstrapped(
     if stack is not None and stack.status in UPDATABLE_STATES:
         return BootstrapResult(deployer.physical_id(stack.stack_id, BUCKET_LOGICAL_ID), "existing")
     return bootstrap(deployer, stack_name)
-
-
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = OneLineParser(
-        prog="python -m scripts.bootstrap",
-        description="Create or update the stack holding the artifact bucket; print its name.",
-    )
-    parser.add_argument(
-        "--stack-name", default=DEFAULT_BOOTSTRAP_STACK, help="default %(default)s"
-    )
-    add_aws_arguments(parser)
-    return parser.parse_args(argv)
-
-
-def main(argv: list[str] | None = None, polling: Polling | None = None) -> int:
-    """Bootstrap; the bucket name is the last line on stdout."""
-    args = parse_args(argv)
-
-    def command() -> int:
-        validate_stack_name(args.stack_name)
-        aws = Aws(AwsTarget(args.region, args.endpoint_url))
-        aws.check_credentials()
-        console = Console()
-        deployer = Deployer(
-            aws.client("cloudformation"), aws.client("s3"), polling, console,
-            cli_options=cli_options(aws.target),
-        )  # fmt: skip
-        result = bootstrap(deployer, args.stack_name)
-        console.info(result.bucket)
-        return 0
-
-    return run(command, STACK_INTERRUPTED)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -328,6 +328,3 @@ def main(argv: list[str] | None = None) -> int:
     log.info("stopped")
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,5 +1,5 @@
 import sys
 
-from ..package.locks import main
+from .command import main
 
 sys.exit(main())

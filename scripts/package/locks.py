@@ -16,7 +16,6 @@
 
 from __future__ import annotations
 
-import argparse
 import re
 import subprocess
 import sys
@@ -195,16 +194,3 @@ def relock(upgrade: bool) -> int:
             print(f"error: uv could not resolve the lock in {folder}", file=sys.stderr)
             return 1
     return check()
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Remake the locks, or with --check only verify them."""
-    parser = argparse.ArgumentParser(prog="python -m scripts.lock", description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="verify the locks offline, resolve nothing")
-    parser.add_argument("--upgrade", action="store_true", help="allow newer versions than the current pins")
-    args = parser.parse_args(argv)
-    return check() if args.check else relock(args.upgrade)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.deploy import bootstrap
+from scripts.bootstrap import command as bootstrap
 from scripts.deploy import command as deploy
 from scripts.package import command as package
 

@@ -7,7 +7,7 @@ import json
 import pytest
 from cfnlint.api import ManualArgs, lint
 
-from scripts.deploy import bootstrap
+from scripts.bootstrap import command as bootstrap
 from scripts.deploy.bootstrap_template import BUCKET_LOGICAL_ID, build_bootstrap_template
 
 from ..deploy_support import FAST, client

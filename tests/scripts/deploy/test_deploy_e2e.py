@@ -13,7 +13,7 @@ import pytest
 
 from scripts.aws import ApiCallCounter
 from scripts.deploy import command as deploy
-from scripts.deploy.command import DeployOptions, deploy_stack, synthesize
+from scripts.deploy.project import DeployOptions, deploy_stack, synthesize
 from tracking_templates.names import Params, Resources
 
 from ..deploy_support import FAST, aws_for, client, queue_template

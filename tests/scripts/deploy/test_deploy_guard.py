@@ -153,7 +153,7 @@ def test_stack_policy_denies_replacing_or_deleting_every_table_of_the_template()
 
 def test_project_template_protects_its_tables_and_names_its_rollback_alarms() -> None:
     # GIVEN the project's template
-    from scripts.deploy.command import synthesize
+    from scripts.deploy.project import synthesize
     from tracking_templates.names import Resources
 
     template = synthesize("prod")
@@ -254,7 +254,7 @@ def test_the_policy_text_is_stable() -> None:
 )
 def test_protection_follows_the_environment_being_deployed(default: object, sent: dict, protected: bool,
                                                            minutes: int) -> None:  # fmt: skip
-    from scripts.deploy.command import protection_settings
+    from scripts.deploy.project import protection_settings
 
     parameters = {} if default is None else {"Environment": {"Type": "String", "Default": default}}
     template = StackTemplate.from_text(json.dumps({"Parameters": parameters, "Resources": {}}))

@@ -11,7 +11,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 
 from scripts.aws import ApiCallCounter
-from scripts.deploy.command import DeployOptions, deploy_stack
+from scripts.deploy.project import DeployOptions, deploy_stack
 
 from ..deploy_support import FAST, aws_for, client, queue_template
 

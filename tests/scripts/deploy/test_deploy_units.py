@@ -44,7 +44,7 @@ def test_capabilities_follow_what_the_template_contains(resources: dict, top: di
 
 def test_project_template_needs_explicit_iam_capability() -> None:
     # GIVEN the project's template (roles with names derived from the environment, or not)
-    from scripts.deploy.command import synthesize
+    from scripts.deploy.project import synthesize
 
     template = synthesize("dev")
     # THEN some IAM capability is requested, and the template fits what CloudFormation takes
@@ -162,7 +162,7 @@ def test_parameter_values_are_checked_against_their_constraints(
 
 def test_project_template_refuses_an_environment_override_its_pattern_refuses() -> None:
     # GIVEN the project's template, whose Environment has an AllowedPattern
-    from scripts.deploy.command import synthesize
+    from scripts.deploy.project import synthesize
 
     template = synthesize("dev")
     # WHEN overriding it with a value outside the pattern THEN a usage error naming both

@@ -13,9 +13,10 @@ import pytest
 from scripts.errors import DeployError
 from scripts.package import bytecode
 from scripts.package import command as package
+from scripts.package import deps
 from scripts.package.bytecode import bytecode_key, compile_entries, header, pyc_name
-from scripts.package.command import Packager
 from scripts.package.interpreter import Interpreter
+from scripts.package.packager import Packager
 from scripts.package.zipbuild import iter_files
 
 from ..runtime_python import runtime_python
@@ -162,7 +163,7 @@ def test_no_bytecode_is_said_in_the_output(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # GIVEN packaging with dependencies but --no-bytecode (the bundling itself stubbed out)
-    monkeypatch.setattr(package.deps, "dependency_dir", lambda *args: None)
+    monkeypatch.setattr(deps, "dependency_dir", lambda *args: None)
     # WHEN packaging THEN it says the zips carry no bytecode, and they do not
     assert package.main(["--output-dir", str(tmp_path), "--no-bytecode"]) == 0
     out, err = capsys.readouterr()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from scripts.lock import command as lock_command
 from scripts.package import locks as lock
 from scripts.package.deps import LOCK_FILE, REQUIREMENTS_IN, RUNTIME_PROVIDED
 from scripts.package.locks import CONSTRAINTS_FILE, disagreements, read_lock, version_skew
@@ -96,7 +97,7 @@ def test_check_command_reports_a_stale_lock_and_how_to_remake_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # GIVEN the committed locks THEN --check passes
-    assert lock.main(["--check"]) == 0
+    assert lock_command.main(["--check"]) == 0
     # GIVEN a function whose requirements.in moved on without relocking
     folder = tmp_path / "functions" / "svc"
     folder.mkdir(parents=True)
@@ -104,7 +105,7 @@ def test_check_command_reports_a_stale_lock_and_how_to_remake_it(
     (folder / LOCK_FILE).write_text(LOCK)
     monkeypatch.setattr(lock, "FUNCTIONS_DIR", tmp_path / "functions")
     # WHEN checked THEN exit 1, the lock and reason named, and the command to run
-    assert lock.main(["--check"]) == 1
+    assert lock_command.main(["--check"]) == 1
     assert capsys.readouterr().err.splitlines() == [
         f"{folder / LOCK_FILE}: app-lib is locked at 1.2.0, outside ==1.3.0",
         "run: python -m scripts.lock",
@@ -144,7 +145,7 @@ def test_the_relock_commands_resolve_for_the_lambda_platform_and_every_dev_pytho
 
 def test_help_names_the_command_and_its_two_flags(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as done:
-        lock.main(["--help"])
+        lock_command.main(["--help"])
     assert done.value.code == 0
     text = " ".join(capsys.readouterr().out.split())
     assert text.startswith("usage: python -m scripts.lock [-h] [--check] [--upgrade] ")
@@ -175,7 +176,7 @@ def test_relock_runs_uv_for_each_function_the_constraints_and_the_runtime_sdk_th
     uv = FakeUv()
     monkeypatch.setattr(lock.subprocess, "run", uv)
     # WHEN relocking THEN each lock is made from its folder, then everything is checked (0)
-    assert lock.main(["--upgrade"] if upgrade else []) == 0
+    assert lock_command.main(["--upgrade"] if upgrade else []) == 0
     assert uv.calls == [
         (lock.function_lock_args(upgrade), FUNCTIONS_DIR / "notifier"),
         (lock.function_lock_args(upgrade), FUNCTIONS_DIR / "tracking"),
@@ -196,7 +197,7 @@ def test_relock_stops_at_the_first_uv_failure_and_says_where(
     uv = FakeUv(fail_at=2)
     monkeypatch.setattr(lock.subprocess, "run", uv)
     # WHEN relocking THEN exit 1 naming the folder, and nothing after it ran
-    assert lock.main([]) == 1
+    assert lock_command.main([]) == 1
     assert len(uv.calls) == 2
     assert capfd.readouterr().err == f"error: uv could not resolve the lock in {FUNCTIONS_DIR / 'tracking'}\n"
 
@@ -210,7 +211,7 @@ def test_check_reports_a_function_without_a_lock(
     (folder / REQUIREMENTS_IN).write_text("app-lib==1.3.0\n")
     monkeypatch.setattr(lock, "FUNCTIONS_DIR", tmp_path / "functions")
     # WHEN checked THEN every way it is missing is named
-    assert lock.main(["--check"]) == 1
+    assert lock_command.main(["--check"]) == 1
     assert capsys.readouterr().err.splitlines() == [
         f"{folder / LOCK_FILE}: not resolved with --python-version 3.13",
         f"{folder / LOCK_FILE}: not resolved with --python-platform aarch64-manylinux2014",

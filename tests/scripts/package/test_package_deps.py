@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from scripts.package import deps
-from scripts.package.command import Packager
+from scripts.package.packager import Packager
 
 from .test_package_zip import make_function
 

@@ -13,9 +13,9 @@ import pytest
 
 from scripts.aws import ApiCallCounter
 from scripts.deploy import command as deploy
-from scripts.deploy.command import DeployOptions, deploy_stack
+from scripts.deploy.project import DeployOptions, deploy_stack
 from scripts.package import command as package
-from scripts.package.command import Packager
+from scripts.package.packager import Packager
 from scripts.package.s3upload import sha256_checksum
 from tracking_templates.names import Resources
 from tracking_templates.sources import FUNCTIONS_DIR

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from scripts.package import command as package
-from scripts.package.command import Packager
+from scripts.package.packager import Packager
 from scripts.package.zipbuild import FIXED_DATE_TIME
 
 from ..deploy_support import client
