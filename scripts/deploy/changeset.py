@@ -166,9 +166,7 @@ def create_change_set(
         **template_arguments(context, request.template, request),
     }
     if change_set_type == "UPDATE" and stack is not None:
-        rollback = rollback_triggers(context, request, stack)
-        if rollback is not None:
-            arguments["RollbackConfiguration"] = rollback
+        arguments["RollbackConfiguration"] = rollback_triggers(context, request, stack)
     if request.tags:
         arguments["Tags"] = [{"Key": k, "Value": v} for k, v in sorted(request.tags.items())]
     try:

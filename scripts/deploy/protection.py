@@ -27,6 +27,10 @@ ROLLBACK_METRICS = frozenset({("AWS/ApiGateway", "5XXError"), ("AWS/Lambda", "Er
 MAX_ROLLBACK_TRIGGERS = 5
 MAX_MONITORING_MINUTES = 180
 
+# An update that leaves RollbackConfiguration out reuses the triggers saved on the stack, and fails
+# as a whole once one of those alarms is renamed or removed: an update always says "none" instead.
+NO_ROLLBACK_TRIGGERS: dict[str, Any] = {"RollbackTriggers": [], "MonitoringTimeInMinutes": 0}
+
 _ALLOW_UPDATES = {"Effect": "Allow", "Action": "Update:*", "Principal": "*", "Resource": "*"}
 # The temporary policy of an update run with --allow-replacement: every update allowed.
 ALLOW_ALL_POLICY = json.dumps({"Statement": [_ALLOW_UPDATES]}, sort_keys=True)
@@ -85,11 +89,11 @@ def rollback_configuration(
 # -- applying them to the stack ---------------------------------------------------------------
 
 
-def rollback_triggers(context: Context, request: DeployRequest, stack: StackInfo) -> dict[str, Any] | None:
-    """Rollback triggers: the template's 5XX and function-error alarms the stack already has."""
+def rollback_triggers(context: Context, request: DeployRequest, stack: StackInfo) -> dict[str, Any]:
+    """Rollback triggers: the template's 5XX and function-error alarms the stack already has (maybe none)."""
     wanted = rollback_alarm_ids(request.template)
     if not wanted:
-        return None
+        return NO_ROLLBACK_TRIGGERS
     names = [
         resource["PhysicalResourceId"]
         for page in context.cfn.get_paginator("list_stack_resources").paginate(StackName=stack.stack_id)
@@ -99,7 +103,7 @@ def rollback_triggers(context: Context, request: DeployRequest, stack: StackInfo
         and resource.get("PhysicalResourceId")
     ]
     if not names:
-        return None
+        return NO_ROLLBACK_TRIGGERS
     config = rollback_configuration(stack.stack_id, names, request.rollback_monitoring_minutes)
     watched = ", ".join(t["Arn"].rsplit(":", 1)[1] for t in config["RollbackTriggers"])
     context.console.info(

@@ -40,6 +40,9 @@ ROOT = "AWS::CloudFormation::Stack"
 CREATE_PARAMS = {"StackName": STACK, "ChangeSetName": ANY, "ChangeSetType": ANY, "Parameters": ANY,
                  "Capabilities": ANY, "ClientToken": ANY, "Description": ANY, "TemplateBody": ANY,
                  "IncludeNestedStacks": True}  # fmt: skip
+# The configuration that clears triggers saved on the stack: with RollbackConfiguration left out,
+# CloudFormation reuses the stack's saved triggers, and an update fails once one of them is gone.
+NO_TRIGGERS = {"RollbackTriggers": [], "MonitoringTimeInMinutes": 0}
 
 
 def _template(resources: dict) -> StackTemplate:
@@ -343,7 +346,8 @@ def test_lost_connection_while_the_change_set_is_created_names_the_change_set_le
 ) -> None:
     client, stubber = cfn
     stubber.add_response("describe_stacks", stack("UPDATE_COMPLETE"), {"StackName": STACK})
-    stubber.add_response("create_change_set", {"Id": CHANGE_SET_ID, "StackId": STACK_ID}, CREATE_PARAMS)
+    stubber.add_response("create_change_set", {"Id": CHANGE_SET_ID, "StackId": STACK_ID},
+                         {**CREATE_PARAMS, "RollbackConfiguration": NO_TRIGGERS})  # fmt: skip
 
     class _Gone(_Flaky):
         def describe_change_set(self, **_: Any) -> Any:
@@ -463,3 +467,25 @@ def test_lost_connection_on_the_first_poll_says_the_stack_is_changing(
     with pytest.raises(DeployError) as error:
         deployer.deploy(request())
     assert f"while watching stack {STACK} (changing); CloudFormation carries on" in str(error.value)
+
+
+
+@pytest.mark.parametrize("has_alarm_resources", [False, True])
+def test_an_update_without_alarms_to_watch_clears_the_saved_rollback_triggers(
+    has_alarm_resources: bool, deployer: Deployer, cfn: tuple[Any, Stubber]
+) -> None:
+    # GIVEN a live stack, and a template with no rollback alarm (False) or one whose alarms the
+    # stack does not have yet (True: a new alarm cannot watch the update that creates it)
+    _, stubber = cfn
+    stubber.add_response("describe_stacks", stack("UPDATE_COMPLETE"), {"StackName": STACK})
+    template = request().template
+    if has_alarm_resources:
+        template = TABLE_TEMPLATE
+        stubber.add_response("list_stack_resources", {"StackResourceSummaries": []}, {"StackName": STACK_ID})
+    # WHEN deploying THEN the change set says "no triggers" explicitly, with no monitoring time
+    stubber.add_response("create_change_set", {"Id": CHANGE_SET_ID, "StackId": STACK_ID},
+                         {**CREATE_PARAMS, "ChangeSetType": "UPDATE", "RollbackConfiguration": NO_TRIGGERS})  # fmt: skip
+    empty = change_set("FAILED", [], reason="The submitted information didn't contain changes.")
+    stubber.add_response("describe_change_set", empty, {"ChangeSetName": CHANGE_SET_ID})
+    stubber.add_response("delete_change_set", {}, {"ChangeSetName": CHANGE_SET_ID})
+    assert deployer.deploy(request(template=template)).outcome == "no-changes"

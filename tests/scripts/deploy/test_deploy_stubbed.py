@@ -136,7 +136,7 @@ def expect_update_change_set(stubber: Stubber, pages: list[dict]) -> None:
         {"Id": CHANGE_SET_ID, "StackId": STACK_ID},
         {"StackName": STACK, "ChangeSetName": ANY, "ChangeSetType": "UPDATE", "Parameters": ANY,
          "Capabilities": [], "ClientToken": ANY, "Description": ANY, "TemplateBody": ANY,
-         "IncludeNestedStacks": True},
+         "IncludeNestedStacks": True, "RollbackConfiguration": {"RollbackTriggers": [], "MonitoringTimeInMinutes": 0}},
     )  # fmt: skip
     stubber.add_response("describe_change_set", change_set("CREATE_IN_PROGRESS", []), {"ChangeSetName": CHANGE_SET_ID})
     for index, page in enumerate(pages):
