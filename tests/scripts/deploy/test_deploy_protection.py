@@ -91,21 +91,54 @@ def test_guard_walks_nested_change_sets_and_refuses_a_table_replaced_inside(
     assert "Inner/Orders" in out and "Inner/Key" in out
 
 
-def test_dynamic_change_to_a_table_is_refused_and_a_retained_removal_is_not(
+def test_a_retained_removal_and_a_dynamic_change_are_both_refused_saying_what_becomes_of_each(
     deployer: Deployer, cfn: tuple[Any, Stubber]
 ) -> None:
-    # GIVEN a change set that retains a removed queue (PolicyAction Retain) but changes a table Dynamically
+    # Changed in issue 19: a Retain'ed removal used to pass, but the stack then lost the queue
+    # (orphaned outside it) and a later deploy would make a new, empty one.
+    # GIVEN a change set that removes a queue (PolicyAction Retain), changes a table
+    # Dynamically, replaces another keeping the old one (ReplaceAndRetain) and removes a table
+    # whose DeletionPolicy is Snapshot (DynamoDB cannot snapshot: deleted)
     _, stubber = cfn
     kept = change("Remove", "OldQueue", "AWS::SQS::Queue")
     kept["ResourceChange"]["PolicyAction"] = "Retain"
     dynamic = change("Dynamic", "Orders", "AWS::DynamoDB::Table")
-    expect_update_change_set(stubber, [change_set("CREATE_COMPLETE", [kept, dynamic])])
+    replaced = change("Modify", "State", "AWS::DynamoDB::Table", "True")
+    replaced["ResourceChange"]["PolicyAction"] = "ReplaceAndRetain"
+    snapshot = change("Remove", "Archive", "AWS::DynamoDB::Table")
+    snapshot["ResourceChange"]["PolicyAction"] = "Snapshot"
+    expect_update_change_set(stubber, [change_set("CREATE_COMPLETE", [kept, dynamic, replaced, snapshot])])
     stubber.add_response("delete_change_set", {}, {"ChangeSetName": CHANGE_SET_ID})
-    # WHEN deploying THEN only the Dynamic table is named
+    # WHEN deploying THEN all four are refused (exit 3), each with what would become of it
     with pytest.raises(ReplacementRefused) as refused:
         deployer.deploy(request())
-    assert "Orders (AWS::DynamoDB::Table: Dynamic: CloudFormation cannot tell what will happen)" in str(refused.value)
-    assert "OldQueue" not in str(refused.value)
+    assert refused.value.exit_code == 3
+    assert str(refused.value) == (
+        "the change set would replace or remove stateful resources: "
+        "OldQueue (AWS::SQS::Queue: removed; Retain: left outside the stack, orphaned), "
+        "Orders (AWS::DynamoDB::Table: Dynamic: CloudFormation cannot tell what will happen), "
+        "State (AWS::DynamoDB::Table: replacement True; ReplaceAndRetain: the stack points at a new, empty one, "
+        "the old one left outside the stack, orphaned), "
+        "Archive (AWS::DynamoDB::Table: removed; Snapshot: deleted, AWS::DynamoDB::Table cannot be snapshotted); "
+        "it was deleted. Re-run with --allow-replacement if the data loss is intended"
+    )
+
+
+def test_removing_a_nested_stack_is_refused_and_a_snapshot_of_a_database_is_named(
+    deployer: Deployer, cfn: tuple[Any, Stubber]
+) -> None:
+    # GIVEN a change set removing a nested stack (no change set of its own to walk) and an RDS
+    # instance whose DeletionPolicy is Snapshot
+    _, stubber = cfn
+    database = change("Remove", "Db", "AWS::RDS::DBInstance")
+    database["ResourceChange"]["PolicyAction"] = "Snapshot"
+    rows = [change("Remove", "Inner", ROOT), database]
+    expect_update_change_set(stubber, [change_set("CREATE_COMPLETE", rows)])
+    stubber.add_response("delete_change_set", {}, {"ChangeSetName": CHANGE_SET_ID})
+    with pytest.raises(ReplacementRefused) as refused:
+        deployer.deploy(request())
+    assert ("Inner (AWS::CloudFormation::Stack: removed), "
+            "Db (AWS::RDS::DBInstance: removed; Snapshot: deleted after a snapshot)") in str(refused.value)  # fmt: skip
 
 
 def test_a_stale_terminal_status_does_not_end_the_wait(
