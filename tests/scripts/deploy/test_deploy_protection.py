@@ -98,18 +98,18 @@ def test_a_retained_removal_and_a_dynamic_change_are_both_refused_saying_what_be
     # (orphaned outside it) and a later deploy would make a new, empty one.
     # GIVEN a change set that removes a queue (PolicyAction Retain), changes a table
     # Dynamically, replaces another keeping the old one (ReplaceAndRetain) and removes a table
-    # whose DeletionPolicy is Snapshot (DynamoDB cannot snapshot: deleted)
+    # whose DeletionPolicy is Snapshot (DynamoDB cannot snapshot: deleted), an RDS instance
+    # likewise (snapshotted, still gone), and a nested stack (no change set of its own to walk)
     _, stubber = cfn
-    kept = change("Remove", "OldQueue", "AWS::SQS::Queue")
-    kept["ResourceChange"]["PolicyAction"] = "Retain"
-    dynamic = change("Dynamic", "Orders", "AWS::DynamoDB::Table")
-    replaced = change("Modify", "State", "AWS::DynamoDB::Table", "True")
-    replaced["ResourceChange"]["PolicyAction"] = "ReplaceAndRetain"
-    snapshot = change("Remove", "Archive", "AWS::DynamoDB::Table")
-    snapshot["ResourceChange"]["PolicyAction"] = "Snapshot"
-    expect_update_change_set(stubber, [change_set("CREATE_COMPLETE", [kept, dynamic, replaced, snapshot])])
+    rows = [change("Remove", "OldQueue", "AWS::SQS::Queue"), change("Dynamic", "Orders", "AWS::DynamoDB::Table"),
+            change("Modify", "State", "AWS::DynamoDB::Table", "True"), change("Remove", "Archive", "AWS::DynamoDB::Table"),
+            change("Remove", "Db", "AWS::RDS::DBInstance"), change("Remove", "Inner", ROOT)]  # fmt: skip
+    for row, policy in zip(rows, ["Retain", None, "ReplaceAndRetain", "Snapshot", "Snapshot"]):
+        if policy:
+            row["ResourceChange"]["PolicyAction"] = policy
+    expect_update_change_set(stubber, [change_set("CREATE_COMPLETE", rows)])
     stubber.add_response("delete_change_set", {}, {"ChangeSetName": CHANGE_SET_ID})
-    # WHEN deploying THEN all four are refused (exit 3), each with what would become of it
+    # WHEN deploying THEN all are refused (exit 3), each with what would become of it
     with pytest.raises(ReplacementRefused) as refused:
         deployer.deploy(request())
     assert refused.value.exit_code == 3
@@ -119,26 +119,11 @@ def test_a_retained_removal_and_a_dynamic_change_are_both_refused_saying_what_be
         "Orders (AWS::DynamoDB::Table: Dynamic: CloudFormation cannot tell what will happen), "
         "State (AWS::DynamoDB::Table: replacement True; ReplaceAndRetain: the stack points at a new, empty one, "
         "the old one left outside the stack, orphaned), "
-        "Archive (AWS::DynamoDB::Table: removed; Snapshot: deleted, AWS::DynamoDB::Table cannot be snapshotted); "
+        "Archive (AWS::DynamoDB::Table: removed; Snapshot: deleted, AWS::DynamoDB::Table cannot be snapshotted), "
+        "Db (AWS::RDS::DBInstance: removed; Snapshot: deleted after a snapshot), "
+        "Inner (AWS::CloudFormation::Stack: removed); "
         "it was deleted. Re-run with --allow-replacement if the data loss is intended"
     )
-
-
-def test_removing_a_nested_stack_is_refused_and_a_snapshot_of_a_database_is_named(
-    deployer: Deployer, cfn: tuple[Any, Stubber]
-) -> None:
-    # GIVEN a change set removing a nested stack (no change set of its own to walk) and an RDS
-    # instance whose DeletionPolicy is Snapshot
-    _, stubber = cfn
-    database = change("Remove", "Db", "AWS::RDS::DBInstance")
-    database["ResourceChange"]["PolicyAction"] = "Snapshot"
-    rows = [change("Remove", "Inner", ROOT), database]
-    expect_update_change_set(stubber, [change_set("CREATE_COMPLETE", rows)])
-    stubber.add_response("delete_change_set", {}, {"ChangeSetName": CHANGE_SET_ID})
-    with pytest.raises(ReplacementRefused) as refused:
-        deployer.deploy(request())
-    assert ("Inner (AWS::CloudFormation::Stack: removed), "
-            "Db (AWS::RDS::DBInstance: removed; Snapshot: deleted after a snapshot)") in str(refused.value)  # fmt: skip
 
 
 def test_a_stale_terminal_status_does_not_end_the_wait(
