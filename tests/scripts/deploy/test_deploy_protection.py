@@ -162,6 +162,14 @@ def test_a_stale_terminal_status_does_not_end_the_wait(
                                    "--region eu-west-1", "rollback-stack"),
         ("ROLLBACK_FAILED", "delete it", "rollback-stack"),
         ("DELETE_FAILED", "delete it", "rollback-stack"),
+        # An import's failed rollback leaves the stack's own resources (tables) in it: never "delete it"
+        ("IMPORT_ROLLBACK_FAILED", "stack tracking-prod is IMPORT_ROLLBACK_FAILED: an import of existing resources "
+                                   "failed and so did its rollback; the stack still holds its own resources (its "
+                                   "tables too), so do not delete it. Find the resources that failed with `aws "
+                                   "cloudformation describe-stack-events --stack-name tracking-prod --region "
+                                   "eu-west-1 --endpoint-url http://127.0.0.1:5000`", "keeping any resources"),
+        ("IMPORT_IN_PROGRESS", "another operation is running", "delete"),
+        ("IMPORT_ROLLBACK_IN_PROGRESS", "another operation is running", "delete"),
     ],
 )
 def test_each_stuck_state_gets_its_own_recovery(
