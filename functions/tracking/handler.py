@@ -107,8 +107,7 @@ def track() -> dict[str, Any]:
     update = validation.parse_tracking_update(_request_text())
     _feature_flags()
     timestamp = _counted(lambda: _store().put_update(update), STORED, STORE_FAILED)
-    # Not "timestamp": powertools' own key for the record's time, which overwrote it.
-    logger.info("Tracking update stored", extra={"tracking_id": update.tracking_id, "stored_timestamp": timestamp})
+    logger.info("Tracking update stored", extra={"tracking_id": update.tracking_id, "timestamp": timestamp})
     return {"message": "Tracking update stored", "tracking_id": update.tracking_id, "timestamp": timestamp}
 
 

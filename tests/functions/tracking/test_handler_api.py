@@ -427,14 +427,3 @@ def test_a_broken_schema_is_our_500_not_the_clients_400(handler, lambda_context,
         assert stack.items() == []
     finally:
         validation._compiled.cache_clear()
-
-
-def test_the_stored_log_line_carries_the_stored_timestamp(handler, lambda_context, stack, log_lines):
-    # GIVEN a stored update  # WHEN its log line is read
-    status, body = answer(handler.main(post_event(VALID, request_id="req-log-ts"), lambda_context))
-    stored = next(r for r in parse_logs(log_lines) if r["message"] == "Tracking update stored")
-    # THEN it names the update by its key, the stored timestamp (integer ms) as docs/api.md says,
-    # not the log record's own time (powertools' reserved "timestamp" key)
-    assert status == 200
-    assert (stored["tracking_id"], stored["stored_timestamp"]) == (body["tracking_id"], body["timestamp"])
-    assert isinstance(stored["stored_timestamp"], int) and stored["correlation_id"] == "req-log-ts"
