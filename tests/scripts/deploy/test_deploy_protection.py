@@ -645,3 +645,23 @@ def test_an_update_without_alarms_to_watch_clears_the_saved_rollback_triggers(
     if has_alarm_resources:  # the no-op deploy checks the table policy (see the protection tests above)
         stubber.add_response("get_stack_policy", {"StackPolicyBody": stack_policy(TABLE_TEMPLATE)}, {"StackName": STACK_ID})
     assert deployer.deploy(request(template=template)).outcome == "no-changes"
+
+
+def test_a_policy_action_without_a_replacement_column_is_still_named(deployer: Deployer, cfn: tuple[Any, Stubber]) -> None:
+    from scripts.deploy.changeset import ChangeSet, ResourceChange
+
+    # GIVEN rows whose PolicyAction alone says the old resource goes (no Replacement given)
+    _, stubber = cfn
+    rows = (ResourceChange("Modify", "T", "AWS::DynamoDB::Table", "", "ReplaceAndDelete"),
+            ResourceChange("Dynamic", "Q", "AWS::SQS::Queue", policy_action="Delete"),
+            ResourceChange("Modify", "V", "AWS::EC2::Volume", "True", "ReplaceAndSnapshot"))  # fmt: skip
+    stubber.add_response("delete_change_set", {}, {"ChangeSetName": CHANGE_SET_ID})
+    # WHEN guarded THEN each is refused with what becomes of it
+    with pytest.raises(ReplacementRefused) as refused:
+        deployer.guard(ChangeSet(CHANGE_SET_ID, STACK_ID, "deploy-1", "UPDATE", "CREATE_COMPLETE", "", rows), False)
+    assert str(refused.value).startswith(
+        "the change set would replace or remove stateful resources: "
+        "T (AWS::DynamoDB::Table: replacement by policy; ReplaceAndDelete: deleted), "
+        "Q (AWS::SQS::Queue: Dynamic: CloudFormation cannot tell what will happen; Delete: deleted), "
+        "V (AWS::EC2::Volume: replacement True; ReplaceAndSnapshot: deleted after a snapshot); it was deleted."
+    )
