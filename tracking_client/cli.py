@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any, NoReturn
 
@@ -14,13 +15,15 @@ from botocore.exceptions import ClientError as BotocoreClientError
 from .client import TrackingClient
 from .errors import ClientError, ConfigurationError
 
-EXAMPLES = """\
+URL_VARIABLE = "TRACKING_API_URL"
+EXAMPLES = f"""\
 examples (against `python -m scripts.local`, which accepts the credentials testing/testing):
-  export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
-  tracking-client track PKG-1 --status in_transit --lat 52.52 --lng 13.405 --url http://127.0.0.1:3000/dev --region us-east-1
-  tracking-client status PKG-1 --url http://127.0.0.1:3000/dev --region us-east-1
-  tracking-client shipments in_transit --limit 50 --url http://127.0.0.1:3000/dev --region us-east-1
-against a deployed stack (its ApiEndpoint output; the region is the stack's):
+  export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1
+  export {URL_VARIABLE}=http://127.0.0.1:3000/dev
+  tracking-client track PKG-1 --status in_transit --lat 52.52 --lng 13.405
+  tracking-client status PKG-1
+  tracking-client shipments in_transit --limit 50
+against a deployed stack (its ApiEndpoint output; requests are signed for the URL's region):
   tracking-client status PKG-1 --stack-name tracking-dev --region eu-west-1
 
 exit codes: 0 done; 1 the API answered an error (its reason on stderr) or could not be reached;
@@ -57,8 +60,9 @@ def _metadata(text: str) -> dict[str, Any]:
 def build_parser() -> argparse.ArgumentParser:
     """The command line: one subcommand per route, the API's location and the signer's options on each."""
     common = argparse.ArgumentParser(add_help=False)
-    where = common.add_mutually_exclusive_group(required=True)
-    where.add_argument("--url", help="the API's base URL, stage included (e.g. http://127.0.0.1:3000/dev)")
+    where = common.add_mutually_exclusive_group()
+    where.add_argument("--url", default=os.environ.get(URL_VARIABLE) or None,
+                       help=f"the API's base URL, stage included (e.g. http://127.0.0.1:3000/dev; default: ${URL_VARIABLE})")
     where.add_argument("--stack-name", help="read the URL from this stack's ApiEndpoint output")
     common.add_argument("--region", help="region to sign for (default: the URL's, else the profile's or AWS_REGION)")
     common.add_argument("--profile", help="AWS profile whose credentials sign the requests")
@@ -91,7 +95,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; the exit code as EXAMPLES lists."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.url and args.stack_name and args.url == os.environ.get(URL_VARIABLE):
+        args.url = None  # --stack-name given: the variable's URL was only a default
+    if not args.url and not args.stack_name:
+        parser.error(f"pass --url or --stack-name (or set {URL_VARIABLE})")
     try:
         session = botocore.session.Session(profile=args.profile)
         if args.url:
@@ -110,8 +119,12 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(f"error: {' '.join(str(error).split())}", 1)
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
-    json.dump(result, sys.stdout, indent=2)
-    sys.stdout.write("\n")
+    try:
+        json.dump(result, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        sys.stdout.flush()
+    except BrokenPipeError:  # `| head` stopped reading: not an error, and no traceback at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -112,7 +113,13 @@ class TrackingClient:
 
 
 def _session_region(session: Any) -> str | None:
-    """The session's region: botocore's config variable, or a boto3 session's `region_name`."""
+    """The session's region (a botocore or boto3 session), else AWS_REGION.
+
+    botocore reads only AWS_DEFAULT_REGION and the profile; AWS_REGION is what Lambda, the AWS CLI
+    v2 and this project's docs set.
+    """
     if hasattr(session, "get_config_variable"):
-        return session.get_config_variable("region")
-    return getattr(session, "region_name", None)
+        region = session.get_config_variable("region")
+    else:
+        region = getattr(session, "region_name", None)
+    return region or os.environ.get("AWS_REGION") or None

@@ -81,6 +81,13 @@ def test_the_region_comes_from_the_url_else_the_session(url: str, region: str) -
     assert TrackingClient(url, session("ap-south-1")).region == region
 
 
+def test_aws_region_is_read_when_the_session_has_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    # botocore itself reads only AWS_DEFAULT_REGION; the docs (and Lambda, and the AWS CLI v2) set AWS_REGION
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    monkeypatch.setenv("AWS_REGION", "eu-central-1")
+    assert TrackingClient("http://127.0.0.1:3000/dev", session()).region == "eu-central-1"
+
+
 def test_an_explicit_region_wins() -> None:
     url = "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/prod"
     assert TrackingClient(url, session("ap-south-1"), "us-west-2").region == "us-west-2"
@@ -113,19 +120,21 @@ def test_cli_without_credentials_is_one_line_and_exit_2(monkeypatch: pytest.Monk
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["status", "X"], "one of the arguments --url --stack-name is required"),
-    (["status", "X", "--url", "u", "--stack-name", "s"], "argument --stack-name: not allowed with argument --url"),
-    (["status", "X", "--url", "u", "--limit", "0"], "argument --limit: expected a positive integer, got '0'"),
+    (["status", "X"], "tracking-client: error: pass --url or --stack-name (or set TRACKING_API_URL)"),
+    (["status", "X", "--url", "u", "--stack-name", "s"], "{}: error: argument --stack-name: not allowed with argument --url"),
+    (["status", "X", "--url", "u", "--limit", "0"], "{}: error: argument --limit: expected a positive integer, got '0'"),
     (["track", "X", "--url", "u", "--status", "pending", "--lat", "1", "--lng", "2", "--metadata", "[1]"],
-     "argument --metadata: expected a JSON object"),
+     "{}: error: argument --metadata: expected a JSON object"),
     (["track", "X", "--url", "u", "--status", "pending", "--lat", "north", "--lng", "2"],
-     "argument --lat: invalid float value: 'north'"),
+     "{}: error: argument --lat: invalid float value: 'north'"),
 ])
-def test_cli_usage_errors_are_one_line_and_exit_2(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_usage_errors_are_one_line_and_exit_2(argv: list[str], message: str, capsys: pytest.CaptureFixture[str],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TRACKING_API_URL", raising=False)
     with pytest.raises(SystemExit) as exited:
         main(argv)
     assert exited.value.code == 2
-    assert capsys.readouterr().err == f"tracking-client {argv[0]}: error: {message} (see --help)\n"
+    assert capsys.readouterr().err == message.format(f"tracking-client {argv[0]}") + " (see --help)\n"
 
 
 def _stack(endpoint: str, name: str, outputs: dict[str, str]) -> None:
@@ -155,3 +164,14 @@ def test_cli_stack_without_the_output_or_missing_is_exit_2(
     _stack(moto_endpoint, "tracking-dev", outputs or {"TableName": "t"})
     code = main(["status", "X", "--stack-name", stack, "--endpoint-url", moto_endpoint, "--region", "us-east-1"])
     assert (code, capsys.readouterr().err) == (2, message + "\n")
+
+
+def test_the_url_can_come_from_tracking_api_url(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    # GIVEN the URL in the environment, where nothing listens
+    from tests.scripts.local_support import free_port
+
+    url = f"http://127.0.0.1:{free_port()}/dev"
+    monkeypatch.setenv("TRACKING_API_URL", url)
+    # WHEN status is asked without --url  # THEN that URL was tried
+    assert main(["status", "X", "--region", "us-east-1"]) == 1
+    assert capsys.readouterr().err.startswith(f'error: Could not connect to the endpoint URL: "{url}/status?')
