@@ -93,3 +93,39 @@ def test_a_body_that_is_not_json_is_the_gateways_400_only_as_application_json(lo
     # THEN API Gateway's model refuses the first; no model applies to the second, the handler refuses it
     assert (as_json.status, as_json.json) == (400, {"message": "Invalid request body"})
     assert (as_text.status, as_text.json) == (400, {"error": "Invalid JSON: Expecting value: line 1 column 1 (char 0)"})
+
+
+def fenced_blocks(name: str, section: str) -> list[str]:
+    """The fenced sh blocks of the Markdown section titled SECTION (any level) in NAME."""
+    text = (REPO_ROOT / name).read_text(encoding="utf-8")
+    match = re.search(rf"^#+ {re.escape(section)}\n(.*?)(?=^#+ )", text, re.S | re.M)
+    assert match, f"{name} has no section {section!r}"
+    return re.findall(r"```sh\n(.*?)```", match.group(1), re.S)
+
+
+def test_the_deploy_into_moto_example_runs_as_written(moto_endpoint: str) -> None:
+    # GIVEN docs/deploy.md's two blocks: start the server, then deploy into it
+    start, deploy = fenced_blocks("docs/deploy.md", "Against a moto server")
+    assert start.split("#")[0].strip() == "python -m moto.server -p 5000"
+    # WHEN the deploy block runs against this session's moto server (the one the first block starts)
+    result = run("sh", deploy.replace("http://127.0.0.1:5000", moto_endpoint), moto_endpoint)
+    # THEN it deploys
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Stack tracking-dev: CREATE_COMPLETE" in result.stdout + result.stderr
+
+
+def test_the_scripting_recipe_of_local_md_runs_as_written(tmp_path: Path) -> None:
+    # GIVEN docs/local.md's recipe: start in the background, wait for the URL, stop
+    (recipe,) = [b for b in fenced_blocks("docs/local.md", "Running the stack locally: `python -m scripts.local`")
+                 if "local-url.txt" in b]
+    # WHEN it runs, with a request where it says "requests against $URL"
+    recipe = recipe.replace('# ... requests against "$URL" ...',
+                            'python -m tracking_client status PKG-1 --url "$URL" --region us-east-1')
+    env_code = "export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing\n" + recipe
+    result = subprocess.run(["bash", "-euo", "pipefail", "-c", env_code], capture_output=True, text=True, timeout=180,
+                            cwd=tmp_path, env={**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+                                               "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"})
+    # THEN the request was answered and the server stopped cleanly
+    assert result.returncode == 0, (tmp_path / "local.log").read_text()[-3000:]
+    assert '"tracking_id": "PKG-1"' in result.stdout
+    assert (tmp_path / "local-url.txt").read_text().startswith("http://127.0.0.1:")
