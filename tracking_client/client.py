@@ -46,7 +46,7 @@ class TrackingClient:
     ) -> TrackingClient:
         """A client of the API a CloudFormation stack deployed (its `ApiEndpoint` output)."""
         session = session or botocore.session.Session()
-        url = api_url_from_stack(session, stack_name, region, endpoint_url)
+        url = api_url_from_stack(session, stack_name, region or _session_region(session), endpoint_url)
         return cls(url, session, region, **options)
 
     def track(

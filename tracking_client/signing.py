@@ -24,7 +24,7 @@ def region_of_url(url: str) -> str | None:
 
 def signed_request(
     method: str, url: str, params: dict[str, str], body: bytes, headers: dict[str, str],
-    credentials: Credentials, region: str,
+    credentials: Credentials | None, region: str,
 ) -> AWSPreparedRequest:
     """METHOD URL?PARAMS signed now (each attempt signs anew: X-Amz-Date must be fresh)."""
     if credentials is None:

@@ -145,11 +145,13 @@ def _stack(endpoint: str, name: str, outputs: dict[str, str]) -> None:
         StackName=name, TemplateBody=json.dumps(template))
 
 
-def test_the_url_is_read_from_the_stacks_output(moto_endpoint: str) -> None:
+def test_the_url_is_read_from_the_stacks_output(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> None:
     # GIVEN a stack with the template's ApiEndpoint output
     _stack(moto_endpoint, "tracking-dev", {"ApiEndpoint": "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/dev"})
-    # WHEN a client is made from the stack's name
-    client = TrackingClient.from_stack("tracking-dev", session("us-east-1"), endpoint_url=moto_endpoint)
+    # WHEN a client is made from the stack's name (the region from AWS_REGION, which botocore alone ignores)
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    client = TrackingClient.from_stack("tracking-dev", session(), endpoint_url=moto_endpoint)
     # THEN it calls that URL, signing for its region
     assert (client.url, client.region) == ("https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/dev", "us-east-1")
 
