@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.scripts.local_support import Client
-from tests.scripts.test_local_e2e import LocalApi, local_api  # noqa: F401 - fixture: one scripts.local for this module
+from tests.scripts.local.support import Client
+from tests.scripts.local.test_local_e2e import LocalApi, local_api  # noqa: F401 - fixture: one scripts.local for this module
 from tracking_client.cli import EXAMPLES
 
 pytestmark = pytest.mark.slow

@@ -9,7 +9,7 @@ import time
 import botocore.session
 import pytest
 
-from tests.scripts.test_local_e2e import LocalApi, local_api  # noqa: F401 - fixture: one scripts.local for this module
+from tests.scripts.local.test_local_e2e import LocalApi, local_api  # noqa: F401 - fixture: one scripts.local for this module
 from tracking_client import ApiError, TrackingClient
 from tracking_client.cli import main
 

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import botocore.session
 import pytest
 
-from tests.scripts.local_support import free_port
+from tests.scripts.local.support import free_port
 from tracking_client import ApiError, ApiUnreachable, RetryPolicy, TrackingClient
 
 STORED = {"message": "Tracking update stored", "tracking_id": "R-1", "timestamp": 1}

@@ -170,7 +170,7 @@ def test_cli_stack_without_the_output_or_missing_is_exit_2(
 
 def test_the_url_can_come_from_tracking_api_url(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     # GIVEN the URL in the environment, where nothing listens
-    from tests.scripts.local_support import free_port
+    from tests.scripts.local.support import free_port
 
     url = f"http://127.0.0.1:{free_port()}/dev"
     monkeypatch.setenv("TRACKING_API_URL", url)
