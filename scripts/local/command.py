@@ -25,6 +25,8 @@ from typing import Any, TextIO
 from tracking_templates.names import ENV_PATTERN, is_valid_env
 
 from ..cli import OneLineParser, non_empty
+from ..errors import UsageError
+from ..extras import require_extra
 
 DEFAULT_ACCESS_KEY = "testing"
 DEFAULT_SECRET_KEY = "testing"
@@ -265,6 +267,11 @@ def main(argv: list[str] | None = None) -> int:
     """Parse flags, deploy into an embedded emulator, serve until SIGINT/SIGTERM; return the exit code."""
     started = time.monotonic()
     args = build_parser().parse_args(argv)
+    try:  # before anything imports them: one line, not a ModuleNotFoundError traceback
+        require_extra("local", "python -m scripts.local")
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return error.exit_code
     _configure_logging()
     _configure_process(args.region)
 
