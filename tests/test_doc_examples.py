@@ -129,3 +129,17 @@ def test_the_scripting_recipe_of_local_md_runs_as_written(tmp_path: Path) -> Non
     assert result.returncode == 0, (tmp_path / "local.log").read_text()[-3000:]
     assert '"tracking_id": "PKG-1"' in result.stdout
     assert (tmp_path / "local-url.txt").read_text().startswith("http://127.0.0.1:")
+
+
+def test_the_deploy_help_moto_example_runs_as_written(moto_endpoint: str) -> None:
+    # GIVEN the moto example of `python -m scripts.deploy --help` (it lacked a region, credentials
+    # and --no-deps, and failed as written)
+    epilog = subprocess.run([sys.executable, "-m", "scripts.deploy", "--help"], capture_output=True, text=True,
+                            check=True, cwd=REPO_ROOT).stdout
+    example = epilog.split("into a moto server started with `python -m moto.server -p 5000`", 1)[1]
+    example = example.split(":\n", 1)[1].split("\n\n", 1)[0]
+    # WHEN it runs in a shell, against this session's moto server (the one the help says to start)
+    result = run("sh", example.replace("http://127.0.0.1:5000", moto_endpoint), moto_endpoint)
+    # THEN it deploys
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Stack tracking-dev: CREATE_COMPLETE" in result.stdout + result.stderr
