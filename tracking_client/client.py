@@ -13,9 +13,7 @@ import botocore.session
 from .errors import ConfigurationError
 from .signing import region_of_url
 from .stack import api_url_from_stack
-from .transport import RetryPolicy, Transport
-
-IDEMPOTENCY_HEADER = "Idempotency-Key"
+from .transport import IDEMPOTENCY_HEADER, RetryPolicy, Transport
 
 
 class TrackingClient:
@@ -58,8 +56,7 @@ class TrackingClient:
         if metadata is not None:
             body["metadata"] = dict(metadata)
         key = idempotency_key or str(uuid.uuid4())
-        return self._transport.send("POST", f"{self.url}/track", body=body, headers={IDEMPOTENCY_HEADER: key},
-                                    retry_safe=True)
+        return self._transport.send("POST", f"{self.url}/track", body=body, headers={IDEMPOTENCY_HEADER: key})
 
     def status(self, tracking_id: str, limit: int | None = None) -> Iterator[dict[str, Any]]:
         """Every update of a shipment, newest first, following `next_key` (LIMIT: updates per request)."""
@@ -101,7 +98,7 @@ class TrackingClient:
         while True:
             if last_key is not None:
                 params["last_key"] = last_key
-            page = self._transport.send("GET", f"{self.url}/{route}", params=params, retry_safe=True)
+            page = self._transport.send("GET", f"{self.url}/{route}", params=params)
             yield page
             last_key = page.get("next_key")
             if last_key is None:

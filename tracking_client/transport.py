@@ -19,6 +19,8 @@ from .signing import signed_request
 
 # Answers worth another attempt: throttled, or a failure inside that may be transient.
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+# The header that makes a POST safe to repeat: the API stores one update per key and body.
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,7 @@ class RetryPolicy:
 
 
 class Transport:
-    """Sends signed requests to one API; `send` retries only requests marked safe to repeat."""
+    """Sends signed requests to one API; `send` retries only what is safe to repeat."""
 
     def __init__(
         self, credentials: Callable[[], Credentials], region: str, timeout_s: float = 30.0,
@@ -50,16 +52,18 @@ class Transport:
 
     def send(
         self, method: str, url: str, *, params: dict[str, str] | None = None, body: Any = None,
-        headers: dict[str, str] | None = None, retry_safe: bool,
+        headers: dict[str, str] | None = None,
     ) -> Any:
         """The parsed JSON answer of a 2xx; an ApiError for any other status, ApiUnreachable if none came.
 
-        RETRY_SAFE: the request may be sent again (a GET, or a POST carrying an Idempotency-Key).
+        Retried (connection errors, RETRYABLE_STATUSES) only when sending it again is safe: a GET,
+        or a request carrying an Idempotency-Key; anything else gets one attempt.
         """
         data = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
         all_headers = dict(headers or {})
         if body is not None:
             all_headers["Content-Type"] = "application/json"
+        retry_safe = method == "GET" or any(name.lower() == IDEMPOTENCY_HEADER.lower() for name in all_headers)
         attempts = self.retry.max_attempts if retry_safe else 1
         for attempt in range(attempts):
             last = attempt == attempts - 1

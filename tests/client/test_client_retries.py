@@ -158,3 +158,18 @@ def test_backoff_is_jittered_and_capped() -> None:
     assert all(0 <= d <= 0.5 for d in delays)
     assert max(policy.delay(0) for _ in range(200)) <= 0.1
     assert len(set(delays)) > 100  # jitter: clients that failed together do not retry together
+
+
+def test_a_post_without_an_idempotency_key_is_never_repeated(api: FlakyApi, sleeps: list[float]) -> None:
+    # GIVEN the client's transport, and an API failing once
+    from botocore.credentials import Credentials
+
+    from tracking_client.transport import Transport
+
+    api.script = [(503, {"message": "Service Unavailable"})]
+    transport = Transport(lambda: Credentials("testing", "testing"), "us-east-1",
+                          retry=RetryPolicy(sleep=sleeps.append))
+    # WHEN a POST goes without the key  # THEN one attempt: repeating it could store the update twice
+    with pytest.raises(ApiError):
+        transport.send("POST", f"{api.url}/track", body={"tracking_id": "R-1"})
+    assert len(api.requests) == 1 and sleeps == []
