@@ -8,8 +8,9 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
+from . import settings_file
 from .names import ENV_PATTERN
-from .settings import SettingsError, settings_for
+from .settings import Settings, SettingsError
 
 FORMATS = ("json", "yaml", "mermaid")
 DEFAULT_ENV, DEFAULT_FORMAT = "dev", "json"
@@ -30,18 +31,25 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--env", default=DEFAULT_ENV,
                         help=f"environment name, {ENV_PATTERN} (default dev); dev, staging and prod have "
                              "their own settings, any other name gets dev's")
+    parser.add_argument("--config", metavar="FILE", type=Path,
+                        help=f"settings file overriding the built-in profiles per environment (default: "
+                             f"{settings_file.DEFAULT_SETTINGS_FILE} in the current folder when it exists)")
     parser.add_argument("--format", choices=FORMATS, default=DEFAULT_FORMAT,
                         help="json (default), yaml, or mermaid (an architecture diagram of the template)")
+    parser.add_argument("--print-settings", action="store_true",
+                        help="write the environment's resolved settings (profile, then file) as a settings "
+                             "file instead of the template")
     parser.add_argument("-o", "--output", metavar="FILE", type=Path, help="write to FILE instead of stdout")
     return parser
 
 
-def render(env: str, fmt: str = "json") -> str:
-    """The template of environment `env` as text in format `fmt`."""
+def render(env: str, fmt: str = "json", settings: Settings | None = None) -> str:
+    """The template of environment `env` (with SETTINGS, default: its built-in profile) as text in format `fmt`."""
     from . import render as text
+    from .settings import settings_for
     from .template import build_template
 
-    template = build_template(settings_for(env))
+    template = build_template(settings_for(env) if settings is None else settings)
     if fmt == "yaml":
         return text.to_yaml(template)
     if fmt == "mermaid":
@@ -56,10 +64,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        settings_for(args.env)
+        loaded = settings_file.load(settings_file.find(args.config))
+        config = settings_file.resolve(loaded, args.env)
     except SettingsError as error:
         parser.error(str(error))
-    output = render(args.env, args.format)
+    if args.print_settings:
+        output = settings_file.dumps(args.env, config)
+    else:
+        output = render(args.env, args.format, config.settings)
     if args.output is None:
         try:
             sys.stdout.write(output)
