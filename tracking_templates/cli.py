@@ -12,7 +12,7 @@ from . import settings_file
 from .names import ENV_PATTERN
 from .settings import Settings, SettingsError
 
-FORMATS = ("json", "yaml", "mermaid")
+FORMATS = ("json", "yaml", "mermaid", "openapi")
 DEFAULT_ENV, DEFAULT_FORMAT = "dev", "json"
 PROG = "python -m tracking_templates"
 
@@ -35,7 +35,8 @@ def _parser() -> argparse.ArgumentParser:
                         help=f"settings file overriding the built-in profiles per environment (default: "
                              f"{settings_file.DEFAULT_SETTINGS_FILE} in the current folder when it exists)")
     parser.add_argument("--format", choices=FORMATS, default=DEFAULT_FORMAT,
-                        help="json (default), yaml, or mermaid (an architecture diagram of the template)")
+                        help="json (default), yaml, mermaid (an architecture diagram of the template), or "
+                             "openapi (an OpenAPI 3.0 document of the API, JSON)")
     parser.add_argument("--print-settings", action="store_true",
                         help="write the environment's resolved settings (profile, then file) as a settings "
                              "file instead of the template")
@@ -44,12 +45,18 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def render(env: str, fmt: str = "json", settings: Settings | None = None) -> str:
-    """The template of environment `env` (with SETTINGS, default: its built-in profile) as text in format `fmt`."""
+    """The template (or OpenAPI document) of environment `env`, with SETTINGS (default: its built-in
+    profile), as text in format `fmt`."""
     from . import render as text
     from .settings import settings_for
     from .template import build_template
 
-    template = build_template(settings_for(env) if settings is None else settings)
+    settings = settings_for(env) if settings is None else settings
+    if fmt == "openapi":
+        from .openapi import to_json as openapi_json
+
+        return openapi_json(settings)
+    template = build_template(settings)
     if fmt == "yaml":
         return text.to_yaml(template)
     if fmt == "mermaid":
