@@ -22,7 +22,6 @@ import enum
 import json
 import math
 import re
-import tomllib
 import types
 import typing
 from collections.abc import Iterator, Mapping
@@ -106,6 +105,8 @@ def load(path: Path | None) -> SettingsFile:
 
 def loads(text: str, path: Path | str = DEFAULT_SETTINGS_FILE) -> SettingsFile:
     """Parse and validate settings-file TEXT; errors name PATH."""
+    import tomllib  # only when there is a file: `python -m tracking_templates` without one stays lean
+
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
