@@ -31,9 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--env", default=DEFAULT_ENV,
                         help=f"environment name, {ENV_PATTERN} (default dev); dev, staging and prod have "
                              "their own settings, any other name gets dev's")
-    parser.add_argument("--config", metavar="FILE", type=Path,
-                        help=f"settings file overriding the built-in profiles per environment (default: "
-                             f"{settings_file.DEFAULT_SETTINGS_FILE} in the current folder when it exists)")
+    settings_file.add_config_argument(parser)
     parser.add_argument("--format", choices=FORMATS, default=DEFAULT_FORMAT,
                         help="json (default), yaml, mermaid (an architecture diagram of the template), or "
                              "openapi (an OpenAPI 3.0 document of the API, JSON)")

@@ -17,6 +17,7 @@ is a `SettingsFileError` naming the file and the key.
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import enum
 import json
@@ -77,8 +78,21 @@ class SettingsFile:
         found = self.environments.get(env)
         return found.deploy if found is not None else DeploySettings()
 
+    def deploy_key(self, env: str, key: str) -> str:
+        """Where ENV's deploy default KEY is written, as errors name it: `FILE: environments.ENV.deploy.KEY`."""
+        return f"{self.path}: {_key_path((ENVIRONMENTS, env, DEPLOY, key))}"
+
 
 NO_FILE = SettingsFile(path=None, environments={})
+
+
+def add_config_argument(parser: argparse.ArgumentParser) -> None:
+    """The `--config FILE` flag, as every command that reads the settings file spells it."""
+    parser.add_argument(
+        "--config", metavar="FILE", type=Path,
+        help=f"settings file overriding the built-in profiles per environment (default: {DEFAULT_SETTINGS_FILE} "
+             "in the current folder when it exists); flags win over it",
+    )
 
 
 def find(path: Path | None, cwd: Path | None = None) -> Path | None:

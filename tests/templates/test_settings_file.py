@@ -349,3 +349,9 @@ def test_the_documented_example_loads_and_shows_every_key() -> None:
     leaves = {leaf[-1] for leaf in list(_leaf_fields(Settings)) + list(_leaf_fields(DeploySettings))}
     assert leaves - written == set()
     assert loaded.settings_for("feature-7") == replace(settings_for("feature-7"), listing_shards=4)
+
+
+def test_deploy_keys_are_named_as_the_file_spells_them() -> None:
+    loaded = loads(EXAMPLE, "conf/tracking.toml")
+    assert loaded.deploy_key("prod", "stack_name") == "conf/tracking.toml: environments.prod.deploy.stack_name"
+    assert loaded.deploy_key("feature-7", "tags") == "conf/tracking.toml: environments.feature-7.deploy.tags"
