@@ -203,7 +203,7 @@ def _check_table(cls: type, table: dict[str, Any], path: Path, where: tuple[str,
 
 
 def _value(hint: Any, raw: Any, path: Path, where: tuple[str | int, ...]) -> Any:
-    """RAW (as tomllib read it) checked against the type HINT; containers become hashable values."""
+    """RAW (as tomllib read it) checked against the type HINT; arrays become tuples, nested tables `_Table`s."""
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin in (typing.Union, types.UnionType):
         # TOML has no null: `X | None` is X when written; None only as a default.
@@ -222,7 +222,7 @@ def _value(hint: Any, raw: Any, path: Path, where: tuple[str | int, ...]) -> Any
     if hint is str:
         return _expect(str, raw, path, where)
     if origin is typing.Literal:
-        if raw not in args or type(raw) is not type(args[0]):
+        if not any(raw == arg and type(raw) is type(arg) for arg in args):
             raise SettingsFileError(path, _key_path(where), f"must be one of {', '.join(map(_toml, args))}")
         return raw
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
