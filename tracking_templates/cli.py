@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
-from . import settings_file
+from .config_flag import add_config_argument, find
 from .names import ENV_PATTERN
-from .settings import Settings, SettingsError
+from .settings import Settings, SettingsError, settings_for
 
 FORMATS = ("json", "yaml", "mermaid", "openapi")
 DEFAULT_ENV, DEFAULT_FORMAT = "dev", "json"
@@ -31,7 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--env", default=DEFAULT_ENV,
                         help=f"environment name, {ENV_PATTERN} (default dev); dev, staging and prod have "
                              "their own settings, any other name gets dev's")
-    settings_file.add_config_argument(parser)
+    add_config_argument(parser)
     parser.add_argument("--format", choices=FORMATS, default=DEFAULT_FORMAT,
                         help="json (default), yaml, mermaid (an architecture diagram of the template), or "
                              "openapi (an OpenAPI 3.0 document of the API, JSON)")
@@ -46,7 +46,6 @@ def render(env: str, fmt: str = "json", settings: Settings | None = None) -> str
     """The template (or OpenAPI document) of environment `env`, with SETTINGS (default: its built-in
     profile), as text in format `fmt`."""
     from . import render as text
-    from .settings import settings_for
     from .template import build_template
 
     settings = settings_for(env) if settings is None else settings
@@ -68,15 +67,22 @@ def main(argv: list[str] | None = None) -> int:
     """Parse flags, render, write; usage errors exit 2 with one line on stderr."""
     parser = _parser()
     args = parser.parse_args(argv)
+    path = find(args.config)
     try:
-        loaded = settings_file.load(settings_file.find(args.config))
-        config = settings_file.resolve(loaded, args.env)
+        if path is None and not args.print_settings:
+            # No file: the loader is not even imported (it costs the generator's start-up).
+            settings = settings_for(args.env)
+        else:
+            from . import settings_file
+
+            config = settings_file.resolve(settings_file.load(path), args.env)
+            settings = config.settings
     except SettingsError as error:
         parser.error(str(error))
     if args.print_settings:
         output = settings_file.dumps(args.env, config)
     else:
-        output = render(args.env, args.format, config.settings)
+        output = render(args.env, args.format, settings)
     if args.output is None:
         try:
             sys.stdout.write(output)

@@ -17,7 +17,6 @@ is a `SettingsFileError` naming the file and the key.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import enum
 import json
@@ -31,11 +30,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from .config_flag import DEFAULT_SETTINGS_FILE, add_config_argument, find  # noqa: F401 (one import for callers)
 from .deploy_settings import DeploySettings
 from .names import ENV_PATTERN, is_valid_env
 from .settings import Settings, SettingsError, settings_for
 
-DEFAULT_SETTINGS_FILE = "tracking.toml"
 ENVIRONMENTS = "environments"
 DEPLOY = "deploy"
 # Chosen by the table's name, never written in it.
@@ -84,24 +83,6 @@ class SettingsFile:
 
 
 NO_FILE = SettingsFile(path=None, environments={})
-
-
-def add_config_argument(parser: argparse.ArgumentParser) -> None:
-    """The `--config FILE` flag, as every command that reads the settings file spells it."""
-    parser.add_argument(
-        "--config", metavar="FILE", type=Path,
-        help=f"settings file overriding the built-in profiles per environment (default: {DEFAULT_SETTINGS_FILE} "
-             "in the current folder when it exists); flags win over it",
-    )
-
-
-def find(path: Path | None, cwd: Path | None = None) -> Path | None:
-    """The settings file to read: PATH when given, else `tracking.toml` in CWD when it exists."""
-    if path is not None:
-        return path
-    # Relative when found in the current folder: errors then name it as the user knows it.
-    default = Path(DEFAULT_SETTINGS_FILE) if cwd is None else cwd / DEFAULT_SETTINGS_FILE
-    return default if default.is_file() else None
 
 
 def load(path: Path | None) -> SettingsFile:

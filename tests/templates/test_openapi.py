@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -198,7 +197,7 @@ def test_a_route_change_reaches_both_the_template_and_the_document(monkeypatch) 
     declared = routes.routes()
     header = routes.Parameter(name="Idempotency-Key", location="header", required=False,
                               description="a retry with the same key is answered once", schema={"type": "string"})
-    changed = (replace(declared[0], parameters=(header,)), *declared[1:])
+    changed = (declared[0]._replace(parameters=(header,)), *declared[1:])
     monkeypatch.setattr(routes, "routes", lambda: changed)
     import tracking_templates.api as api_module
 
