@@ -220,7 +220,8 @@ def test_empty_or_portless_endpoints_are_usage_errors(flags: list[str], expected
         (deploy.main, ["--stack-name", "ok", "--output-dir", " "], "argument --output-dir: must not be empty"),
         (deploy.main, ["--stack-name", "ok", "--outputs-file", ""], "argument --outputs-file: must not be empty"),
         (deploy.main, ["--stack-name", "ok", "--template-file", ""], "argument --template-file: must not be empty"),
-        (deploy.main, ["--env", "dev"], "the following arguments are required: --stack-name (see --help)"),
+        (deploy.main, ["--env", "dev"], "the following arguments are required: --stack-name (or stack_name in "
+                                        "[environments.dev.deploy] of tracking.toml) (see --help)"),
         (package.main, ["--bucket", ""], "argument --bucket: must not be empty"),
         (package.main, ["--prefix", "p"], "--prefix needs --bucket (see --help)"),
         (bootstrap.main, ["--region", ""], "argument --region: must not be empty"),
