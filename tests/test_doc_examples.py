@@ -16,7 +16,8 @@ from tests.scripts.local.support import Client
 from tests.scripts.local.test_local_e2e import LocalApi, local_api  # noqa: F401 - fixture: one scripts.local for this module
 from tracking_client.cli import EXAMPLES
 
-pytestmark = pytest.mark.slow
+# moto (in this process) warns about each resource type it skips while the examples deploy.
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:Tried to parse:UserWarning")]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTED_URL = "http://127.0.0.1:3000/dev"
