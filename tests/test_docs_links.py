@@ -51,3 +51,16 @@ def test_the_profiles_table_is_what_the_settings_say() -> None:
     assert row("API function memory / timeout") == [
         f"{s.api_function.memory_mb} MB / {s.api_function.timeout_s} s" for s in profiles]
     assert row("`LOG_LEVEL`") == [s.api_function.log_level for s in profiles]
+
+
+def test_the_readme_names_every_console_script() -> None:
+    # The console scripts were installed but listed nowhere a newcomer reads.
+    import configparser
+
+    config = configparser.ConfigParser()
+    config.read(REPO_ROOT / "setup.cfg", encoding="utf-8")
+    scripts = [line.split("=")[0].strip() for line in config["options.entry_points"]["console_scripts"].splitlines()
+               if line.strip()]
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(scripts) >= 6
+    assert [name for name in scripts if f"`{name}`" not in readme] == []
