@@ -58,7 +58,9 @@ behind (RetainExceptOnCreate); a live stack is never moved to another --env.""",
         epilog="""examples:
   python -m scripts.deploy --stack-name tracking-dev --env dev
   python -m scripts.deploy --stack-name tracking-prod --env prod --no-execute   # review the plan
-  python -m scripts.deploy --stack-name tracking-dev --endpoint-url http://127.0.0.1:5000  # moto
+into a moto server started with `python -m moto.server -p 5000` (any credentials; no zips run there):
+  AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing python -m scripts.deploy \\
+    --stack-name tracking-dev --region us-east-1 --endpoint-url http://127.0.0.1:5000 --no-deps
 
 exit codes: 0 deployed or nothing to change; 1 the deploy failed; 2 usage or input error;
 3 refused by the replacement guard; 4 timed out waiting (the stack may still be changing);

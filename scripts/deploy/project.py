@@ -16,7 +16,7 @@ from ..cli import writable_dir
 from ..console import Console
 from ..errors import UsageError
 from ..package.packager import DEFAULT_OUTPUT_DIR, NO_BYTECODE_NOTE, Packager, bytecode_interpreter, plan_upload, upload
-from ..package.s3upload import EXISTS, MISMATCH, MISSING, REPLACED, UPLOADED
+from ..package.s3upload import UPLOAD_NOTES
 from .bootstrap import DEFAULT_BOOTSTRAP_STACK, ensure_bootstrapped
 from .deployer import Deployer, DeployRequest, DeployResult, Polling
 from .names import validate_stack_name, validate_stack_tags
@@ -148,16 +148,6 @@ def deploy_stack(options: DeployOptions, aws: Aws, console: Console | None = Non
         pinned_parameters=(Params.ENVIRONMENT,),
     )
     return deployer.deploy(request)
-
-
-# What each upload outcome prints; "unchanged" only when the object's SHA-256 is the zip's.
-UPLOAD_NOTES = {
-    EXISTS: "unchanged",
-    UPLOADED: "uploaded",
-    REPLACED: "replaced: the object found at this key was not this build",
-    MISSING: "not uploaded: --no-upload",
-    MISMATCH: "not uploaded: --no-upload; the object at this key is not this build and a deploy will replace it",
-}
 
 
 def protection_settings(

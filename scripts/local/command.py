@@ -27,6 +27,7 @@ from tracking_templates.names import ENV_PATTERN, is_valid_env
 
 from ..cli import OneLineParser, check_region, non_empty
 from ..errors import UsageError
+from ..extras import require_extra
 
 DEFAULT_ACCESS_KEY = "testing"
 DEFAULT_SECRET_KEY = "testing"
@@ -55,24 +56,17 @@ AWS_SECRET_ACCESS_KEY (default {DEFAULT_ACCESS_KEY} / {DEFAULT_SECRET_KEY}). Uns
 The first line on stdout is the base URL (http://HOST:PORT/ENV); everything else (the deploy,
 the request log, the functions' logs) goes to stderr. Stop with Ctrl-C or SIGTERM.
 
-With awscurl (pip install awscurl):
-  AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing awscurl --service execute-api \\
-    --region us-east-1 -X POST -H 'Content-Type: application/json' \\
+With the project's client (python -m tracking_client; it signs with botocore and follows pages):
+  export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1
+  export TRACKING_API_URL=http://127.0.0.1:3000/dev
+  python -m tracking_client track PKG-1 --status in_transit --lat 52.5 --lng 13.4
+  python -m tracking_client status PKG-1
+
+The raw HTTP, signed by curl (7.75 or later):
+  curl --aws-sigv4 aws:amz:us-east-1:execute-api --user testing:testing \\
+    -H 'Content-Type: application/json' \\
     -d '{{"tracking_id": "PKG-1", "status": "in_transit", "location": {{"lat": 52.5, "lng": 13.4}}}}' \\
     http://127.0.0.1:3000/dev/track
-
-With botocore (Python), the signer the AWS SDK itself uses:
-  import json, urllib.request
-  from botocore.auth import SigV4Auth
-  from botocore.awsrequest import AWSRequest
-  from botocore.credentials import Credentials
-
-  url = "http://127.0.0.1:3000/dev/track"
-  body = json.dumps({{"tracking_id": "PKG-1", "status": "delivered", "location": {{"lat": 1, "lng": 2}}}})
-  request = AWSRequest("POST", url, data=body, headers={{"Content-Type": "application/json"}})
-  SigV4Auth(Credentials("testing", "testing"), "execute-api", "us-east-1").add_auth(request)
-  print(urllib.request.urlopen(urllib.request.Request(
-      url, data=body.encode(), headers=dict(request.headers), method="POST")).read())
 """
 
 
@@ -269,6 +263,11 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     parser = build_parser()
     args = parser.parse_args(argv)
+    try:  # before anything imports them: one line, not a ModuleNotFoundError traceback
+        require_extra("local", "python -m scripts.local")
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return error.exit_code
     settings_file = find(args.config)
     from tracking_templates.settings import SettingsError
     from tracking_templates.settings_file import load
