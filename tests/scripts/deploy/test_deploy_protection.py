@@ -122,8 +122,8 @@ def test_a_retained_removal_and_a_dynamic_change_are_both_refused_saying_what_be
         "the old one left outside the stack, orphaned), "
         "Archive (AWS::DynamoDB::Table: removed; Snapshot: deleted, AWS::DynamoDB::Table cannot be snapshotted), "
         "Db (AWS::RDS::DBInstance: removed; Snapshot: deleted after a snapshot), "
-        "Inner (AWS::CloudFormation::Stack: removed); "
-        "it was deleted. Re-run with --allow-replacement if the data loss is intended"
+        "Inner (AWS::CloudFormation::Stack: removed). "
+        "Nothing changed: the change set was deleted. Re-run with --allow-replacement if the data loss is intended"
     )
 
 
@@ -664,5 +664,5 @@ def test_a_policy_action_without_a_replacement_column_is_still_named(deployer: D
         "the change set would replace or remove stateful resources: "
         "T (AWS::DynamoDB::Table: replacement by policy; ReplaceAndDelete: deleted), "
         "Q (AWS::SQS::Queue: Dynamic: CloudFormation cannot tell what will happen; Delete: deleted), "
-        "V (AWS::EC2::Volume: replacement True; ReplaceAndSnapshot: deleted after a snapshot); it was deleted."
+        "V (AWS::EC2::Volume: replacement True; ReplaceAndSnapshot: deleted after a snapshot). Nothing changed"
     )
