@@ -125,16 +125,16 @@ def current_policy(context: Context, stack_id: str) -> str | None:
 
 
 @contextmanager
-def policy_lifted(context: Context, request: DeployRequest, stack: StackInfo | None, stack_id: str) -> Iterator[bool]:
+def policy_lifted(context: Context, request: DeployRequest, stack: StackInfo | None, stack_id: str) -> Iterator[None]:
     """Inside: the stack policy lifted if --allow-replacement asks; after: the one read before, restored."""
     if not (request.allow_replacement and stack is not None and stack.status != REVIEW):
-        yield False
+        yield
         return
     # What the stack has, not what the template would give it: if the update rolls back, the
     # tables still there are the old template's, and the old policy is the one naming them.
     previous = current_policy(context, stack.stack_id)
     if previous is None or _same_policy(previous, ALLOW_ALL_POLICY):
-        yield False  # nothing to lift, nothing to restore
+        yield  # nothing to lift, nothing to restore
         return
     context.console.info(
         f"--allow-replacement: the stack policy protecting the tables of {request.stack_name} "
@@ -142,7 +142,7 @@ def policy_lifted(context: Context, request: DeployRequest, stack: StackInfo | N
     )
     set_policy(context, stack.stack_id, ALLOW_ALL_POLICY)
     try:
-        yield True
+        yield
     except BaseException:
         # Whatever the outcome the stack never stays unprotected; a failed restore is said, and
         # the error that ended the update stays the one raised.
