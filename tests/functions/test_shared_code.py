@@ -19,6 +19,9 @@ SHARED = {
     FUNCTIONS / "tracking" / "tracking_api" / "trimmed_data.py": [
         FUNCTIONS / "notifier" / "status_notifier" / "trimmed_data.py",
     ],
+    FUNCTIONS / "tracking" / "tracking_api" / "snapstart.py": [
+        FUNCTIONS / "notifier" / "status_notifier" / "snapstart.py",
+    ],
 }
 
 
