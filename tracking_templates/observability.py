@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from troposphere import GetAtt, Ref, Sub
+from troposphere.awslambda import Function, Version
 from troposphere.cloudwatch import Alarm, Dashboard, MetricDimension
+from troposphere.sns import Topic
 
 from .compute import Compute
 from .inputs import Inputs
@@ -28,10 +30,9 @@ RELEASE_PERIOD_S = 60
 class ReleaseAlarms:
     """The alarms CodeDeploy watches while it shifts each function's alias (any one rolls back)."""
 
+    # The API function's new version's errors, and the stage's 5XX (old and new version alike).
     api: tuple[Alarm, ...]
     notifier: tuple[Alarm, ...]
-    # The API stage's 5XX (also one of `api`): answers of old and new version alike.
-    api_5xx: Alarm
 
     @property
     def all(self) -> tuple[Alarm, ...]:
@@ -86,7 +87,9 @@ def _alarm(
     )
 
 
-def _new_version_errors(logical_id: str, name: str, what: str, function, version, threshold: int, topic) -> Alarm:
+def _new_version_errors(
+    logical_id: str, name: str, what: str, function: Function, version: Version, threshold: int, topic: Topic
+) -> Alarm:
     # Lambda publishes invocations through an alias under FunctionName + Resource (`name:alias`) +
     # ExecutedVersion: this metric counts only the version being released, not the one it replaces.
     dims = (
@@ -113,7 +116,7 @@ def release_alarms(settings: Settings, inputs: Inputs, notes: Notifications, fun
         Resources.NOTIFIER_NEW_VERSION_ERRORS_ALARM, "notifier-release-errors", "the notifier function",
         funcs.notifier_function, funcs.notifier_version, a.new_version_errors, notes.topic,
     )
-    return ReleaseAlarms(api=(api_errors, api_5xx), notifier=(notifier_errors,), api_5xx=api_5xx)
+    return ReleaseAlarms(api=(api_errors, api_5xx), notifier=(notifier_errors,))
 
 
 def observability(
