@@ -7,14 +7,29 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tracking_templates.cli import DEFAULT_ENV
-from tracking_templates.names import ENV_PATTERN, FUNCTION_CODE_KEY_PARAMS, Params, is_valid_env
+from tracking_templates.names import (
+    ENV_PATTERN,
+    FUNCTION_CODE_KEY_PARAMS,
+    FUNCTION_CODE_SHA256_PARAMS,
+    FUNCTION_CODE_VERSION_PARAMS,
+    Params,
+    is_valid_env,
+)
 from tracking_templates.sources import FUNCTIONS_DIR
 
 from ..aws import Aws, cli_options
 from ..cli import writable_dir
 from ..console import Console
 from ..errors import UsageError
-from ..package.packager import DEFAULT_OUTPUT_DIR, NO_BYTECODE_NOTE, Packager, bytecode_interpreter, plan_upload, upload
+from ..package.packager import (
+    DEFAULT_OUTPUT_DIR,
+    NO_BYTECODE_NOTE,
+    Packager,
+    UploadedZip,
+    bytecode_interpreter,
+    plan_upload,
+    upload,
+)
 from ..package.s3upload import EXISTS, MISMATCH, MISSING, REPLACED, UPLOADED
 from .bootstrap import DEFAULT_BOOTSTRAP_STACK, ensure_bootstrapped
 from .deployer import Deployer, DeployRequest, DeployResult, Polling
@@ -59,16 +74,21 @@ class DeployOptions:
 
 
 def synthesize(env: str) -> StackTemplate:
-    """The project's template for ENV, rendered as `python -m tracking_templates` does."""
+    """The project's template for ENV, as `python -m tracking_templates` writes it but without whitespace."""
+    import json
+
     from tracking_templates import build_template, settings_for
-    from tracking_templates.render import to_json
+    from tracking_templates.render import ordered
     from tracking_templates.settings import SettingsError
 
     try:
         settings = settings_for(env)
     except SettingsError as error:
         raise UsageError(f"--env {env}: {error}") from None
-    return StackTemplate.from_text(to_json(build_template(settings)), f"template for env {env}")
+    # Indented, the release resources (issue 18) put it over the 51,200-byte TemplateBody limit
+    # (~60 KB); compact (~41 KB) it still travels inline, so a plan writes nothing to S3.
+    body = json.dumps(ordered(build_template(settings)), separators=(",", ":"), ensure_ascii=False)
+    return StackTemplate.from_text(body, f"template for env {env}")
 
 
 def load_template(options: DeployOptions) -> StackTemplate:
@@ -93,6 +113,21 @@ def code_key_parameters(template: StackTemplate) -> dict[str, str]:
         for function, param in FUNCTION_CODE_KEY_PARAMS.items()
         if param in template.parameters
     }
+
+
+def code_parameters(template: StackTemplate, uploaded: UploadedZip) -> dict[str, str]:
+    """The parameters describing one function's zip (key, CodeSha256, object version), those the template declares.
+
+    A template from before releases (`--template-file`) declares only the key: the rest is not sent.
+    """
+    values = {
+        FUNCTION_CODE_KEY_PARAMS[uploaded.function]: uploaded.key,
+        # Lambda refuses to publish a version whose code is not this digest: the built zip.
+        FUNCTION_CODE_SHA256_PARAMS[uploaded.function]: uploaded.code_sha256,
+        # "": the bucket keeps no versions (an emulator) or, for a plan, the key lacks this build.
+        FUNCTION_CODE_VERSION_PARAMS[uploaded.function]: uploaded.version_id,
+    }
+    return {param: value for param, value in values.items() if param in template.parameters}
 
 
 def deploy_stack(options: DeployOptions, aws: Aws, console: Console | None = None) -> DeployResult:
@@ -121,10 +156,10 @@ def deploy_stack(options: DeployOptions, aws: Aws, console: Console | None = Non
     if code_keys:
         packager = Packager(options.functions_dir, options.output_dir, options.bundle_deps, interpreter=interpreter)
         send = upload if options.upload else plan_upload
-        for function, param in sorted(code_keys.items()):
+        for function in sorted(code_keys):
             uploaded = send(s3, packager.build(function), bucket, options.stack_name)
-            console.info(f"{function}: {uploaded.uri} ({UPLOAD_NOTES[uploaded.outcome]})")
-            computed[param] = uploaded.key
+            console.info(f"{function}: {uploaded.uri} ({UPLOAD_NOTES[uploaded.outcome]}){_version_note(uploaded)}")
+            computed.update(code_parameters(template, uploaded))
 
     parameters = {**computed, **options.parameter_overrides}
     settings = protection_settings(template, parameters)
@@ -153,6 +188,15 @@ UPLOAD_NOTES = {
     MISSING: "not uploaded: --no-upload",
     MISMATCH: "not uploaded: --no-upload; the object at this key is not this build and a deploy will replace it",
 }
+
+
+def _version_note(uploaded: UploadedZip) -> str:
+    """Which S3 object version the function is pinned to, for the upload line ("" when none)."""
+    if uploaded.version_id:
+        return f" version {uploaded.version_id}"
+    if uploaded.outcome in (MISSING, MISMATCH):
+        return ", no object version yet: this plan leaves it empty, a deploy pins the one it uploads"
+    return ""  # an unversioned bucket (an emulator): the key alone names the code
 
 
 def protection_settings(template: StackTemplate, parameters: dict[str, str]) -> Settings:

@@ -172,6 +172,9 @@ def _results_stream() -> Iterator[TextIO]:
 def _start_emulator() -> Any:
     from moto.server import ThreadedMotoServer
 
+    from .moto_releases import register
+
+    register()  # in this process only: the server thread shares moto's CloudFormation models
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     return server
