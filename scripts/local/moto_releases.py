@@ -6,8 +6,8 @@ and skips `AWS::Lambda::Alias`, `AWS::CodeDeploy::Application` and
 stream mapping on the alias fail the stack. `register()` adds models that create them through
 moto's own Lambda and CodeDeploy backends, so the template deploys as written:
 
-- a Version publishes the function (again on every update: all of its properties replace it)
-  and answers `Fn::GetAtt [V, Version]`;
+- a Version publishes the function (again on every update: all of its properties replace it),
+  answers `Fn::GetAtt [V, Version]`, and moves the aliases of the version it replaces;
 - an alias is created, moved on update and deleted with the stack;
 - the CodeDeploy application and deployment groups exist (the deploy can look for deployments),
   but nothing drives them: `UpdatePolicy` is ignored, so an update moves the alias at once,
@@ -59,7 +59,16 @@ class EmulatedVersion(LambdaVersion):
         account_id: str, region_name: str,
     ) -> EmulatedVersion:  # fmt: skip
         # Every property of a Version requires replacement; the old one stays (Retain), as on AWS.
-        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+        version = cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+        # moto re-evaluates only resources whose own text or parameters changed, never one whose
+        # `Fn::GetAtt [Version, Version]` did: move the aliases on the old version here, as
+        # CloudFormation (and an all-at-once CodeDeploy deployment) would.
+        backend = lambda_backend(account_id, region_name)
+        function_name = cloudformation_json["Properties"]["FunctionName"]
+        for alias in backend.list_aliases(function_name):
+            if str(alias.function_version) == str(original_resource.version):
+                backend.update_alias(alias.name, function_name, str(version.version), alias.description, None)
+        return version
 
     @classmethod
     def has_cfn_attr(cls, attr: str) -> bool:

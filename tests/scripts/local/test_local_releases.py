@@ -1,0 +1,103 @@
+"""The local stack hosts the release template: aliases, versions, CodeDeploy groups; callers run the alias's version."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from scripts.deploy import command as deploy
+from scripts.deploy.project import DeployOptions, deploy_stack
+from scripts.local.gateway.app import assemble
+from scripts.local.gateway.routes import rest_api_from_template
+from scripts.local.gateway.sigv4 import Credentials
+from scripts.local.gateway.stack import Clients, deployed_stack, function_config
+from scripts.local.gateway.streams import stream_mappings
+from tracking_templates.names import LIVE_ALIAS, Resources
+from tracking_templates.sources import FUNCTIONS_DIR
+
+from ...conftest import REPO_ROOT
+from ..deploy_support import FAST, aws_for, client
+from .support import free_port, isolated_environ
+
+
+def _deploy(endpoint: str, tmp_path: Path, env: str, *extra: str) -> int:
+    return deploy.main(["--stack-name", f"rel-{env}", "--env", env, "--no-deps", "--region", "us-east-1",
+                        "--endpoint-url", endpoint, "--output-dir", str(tmp_path), *extra], polling=FAST)  # fmt: skip
+
+
+def _template(endpoint: str, stack: str) -> dict[str, Any]:
+    body = client(endpoint, "cloudformation").get_template(StackName=stack)["TemplateBody"]
+    return body if isinstance(body, dict) else json.loads(body)
+
+
+def test_callers_invoke_the_alias_and_run_the_version_it_points_to(
+    moto_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+    # GIVEN the dev stack deployed into the suite's emulator (scripts.local's)
+    assert _deploy(moto_endpoint, tmp_path, "dev") == 0
+    template = _template(moto_endpoint, "rel-dev")
+    stack = deployed_stack(Clients(boto3.Session(region_name="us-east-1")), "rel-dev", template)
+    # THEN every API route and the stream mapping call the alias
+    routes = rest_api_from_template(stack.resolver).routes
+    assert {route.function for route in routes} == {Resources.API_ALIAS}
+    assert [m.function for m in stream_mappings(stack.resolver)] == [Resources.NOTIFIER_ALIAS]
+    # AND an invocation through it runs as the alias: its ARN, the version it points to
+    api = function_config(stack, Resources.API_ALIAS)
+    function_name = stack.physical_ids[Resources.API_FUNCTION]
+    assert api.arn == f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}:{LIVE_ALIAS}"
+    assert api.version == "1" and api.name == function_name and api.handler == "handler.main"
+    # WHEN a code change is released
+    functions = tmp_path / "functions"
+    shutil.copytree(FUNCTIONS_DIR, functions, ignore=shutil.ignore_patterns("__pycache__"))
+    with (functions / "tracking" / "handler.py").open("a", encoding="utf-8") as handler:
+        handler.write("# the next release\n")
+    options = DeployOptions(stack_name="rel-dev", env="dev", bundle_deps=False, output_dir=tmp_path / "next",
+                            functions_dir=functions, polling=FAST)  # fmt: skip
+    assert deploy_stack(options, aws_for(moto_endpoint)).outcome == "deployed"
+    # THEN the alias moved to it, and the local gateway runs that version
+    lam = client(moto_endpoint, "lambda")
+    assert lam.get_alias(FunctionName=function_name, Name=LIVE_ALIAS)["FunctionVersion"] == "2"
+    assert function_config(stack, Resources.API_ALIAS).version == "2"
+    with isolated_environ():
+        app = assemble(boto3.Session(region_name="us-east-1"), "rel-dev", template, "localhost",
+                       Credentials("testing", "testing", None), streams=False)  # fmt: skip
+        [invoked] = app.gateway._functions.values()  # what the routes invoke, keyed by the alias
+        assert invoked.config.version == "2" and invoked.config.arn.endswith(f":{function_name}:{LIVE_ALIAS}")
+    # AND the previous version stays (Retain), for a rollback by hand
+    versions = [v["Version"] for v in lam.list_versions_by_function(FunctionName=function_name)["Versions"]]
+    assert versions == ["$LATEST", "1", "2"]
+
+
+def test_emulator_only_hosts_every_environments_template(tmp_path: Path) -> None:
+    # GIVEN `python -m scripts.local --emulator-only` (its own process: nothing registered here counts)
+    port = free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "scripts.local", "--emulator-only", "--port", str(port)],
+                               cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    try:
+        # THEN its first line is its URL
+        url = process.stdout.readline().decode().strip()  # type: ignore[union-attr]
+        assert url == f"http://127.0.0.1:{port}"
+        # AND each environment's template deploys into it as written
+        for env_name in ("dev", "staging", "prod"):
+            assert _deploy(url, tmp_path, env_name) == 0, env_name
+            resources = client(url, "cloudformation").describe_stack_resources(StackName=f"rel-{env_name}")
+            [notifier] = [r["PhysicalResourceId"] for r in resources["StackResources"]
+                          if r.get("LogicalResourceId") == Resources.NOTIFIER_FUNCTION]  # fmt: skip
+            aliases = client(url, "lambda").list_aliases(FunctionName=notifier)["Aliases"]
+            assert [(a["Name"], a["FunctionVersion"]) for a in aliases] == [(LIVE_ALIAS, "1")]
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=30)
+    # AND it stops cleanly on Ctrl-C
+    assert process.returncode == 0, err.decode()[-2000:]
