@@ -33,6 +33,7 @@ from ..package.packager import (
 from ..package.s3upload import EXISTS, MISMATCH, MISSING, REPLACED, UPLOADED
 from .bootstrap import DEFAULT_BOOTSTRAP_STACK, ensure_bootstrapped
 from .deployer import Deployer, DeployRequest, DeployResult, Polling
+from .release import VERSION_TYPE, ReleaseClients, shifted_aliases
 from .names import validate_stack_name, validate_stack_tags
 from .template import StackTemplate
 
@@ -145,7 +146,10 @@ def deploy_stack(options: DeployOptions, aws: Aws, console: Console | None = Non
             console.warn(NO_BYTECODE_NOTE)
     aws.check_credentials()
     cfn, s3 = aws.client("cloudformation"), aws.client("s3")
-    deployer = Deployer(cfn, s3, options.polling, console, cli_options=cli_options(aws.target))
+    release = None
+    if shifted_aliases(template) or template.resources_of_type(VERSION_TYPE):
+        release = ReleaseClients(aws.client("codedeploy"), aws.client("lambda"), aws.client("cloudwatch"))
+    deployer = Deployer(cfn, s3, options.polling, console, cli_options=cli_options(aws.target), release=release)
     bucket = options.bucket or ensure_bootstrapped(deployer, options.bootstrap_stack).bucket
 
     computed: dict[str, str] = {}
@@ -176,6 +180,8 @@ def deploy_stack(options: DeployOptions, aws: Aws, console: Console | None = Non
         rollback_monitoring_minutes=settings.rollback_monitoring_minutes,
         # Every named resource is "...-${Environment}": another value replaces them all.
         pinned_parameters=(Params.ENVIRONMENT,),
+        # Only a template that publishes versions has them pruned (a user's own are not ours to delete).
+        keep_versions=settings.release.keep_versions if template.resources_of_type(VERSION_TYPE) else 0,
     )
     return deployer.deploy(request)
 

@@ -39,6 +39,17 @@ def _template(endpoint: str, stack: str) -> dict[str, Any]:
     return body if isinstance(body, dict) else json.loads(body)
 
 
+def _release_a_code_change(endpoint: str, tmp_path: Path) -> None:
+    """Deploy rel-dev from a copy of functions/ whose tracking handler changed (a new version)."""
+    functions = tmp_path / "functions"
+    shutil.copytree(FUNCTIONS_DIR, functions, ignore=shutil.ignore_patterns("__pycache__"))
+    with (functions / "tracking" / "handler.py").open("a", encoding="utf-8") as handler:
+        handler.write("# the next release\n")
+    options = DeployOptions(stack_name="rel-dev", env="dev", bundle_deps=False, output_dir=tmp_path / "next",
+                            functions_dir=functions, polling=FAST)  # fmt: skip
+    assert deploy_stack(options, aws_for(endpoint)).outcome == "deployed"
+
+
 def test_callers_invoke_the_alias_and_run_the_version_it_points_to(
     moto_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -57,13 +68,7 @@ def test_callers_invoke_the_alias_and_run_the_version_it_points_to(
     assert api.arn == f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}:{LIVE_ALIAS}"
     assert api.version == "1" and api.name == function_name and api.handler == "handler.main"
     # WHEN a code change is released
-    functions = tmp_path / "functions"
-    shutil.copytree(FUNCTIONS_DIR, functions, ignore=shutil.ignore_patterns("__pycache__"))
-    with (functions / "tracking" / "handler.py").open("a", encoding="utf-8") as handler:
-        handler.write("# the next release\n")
-    options = DeployOptions(stack_name="rel-dev", env="dev", bundle_deps=False, output_dir=tmp_path / "next",
-                            functions_dir=functions, polling=FAST)  # fmt: skip
-    assert deploy_stack(options, aws_for(moto_endpoint)).outcome == "deployed"
+    _release_a_code_change(moto_endpoint, tmp_path)
     # THEN the alias moved to it, and the local gateway runs that version
     lam = client(moto_endpoint, "lambda")
     assert lam.get_alias(FunctionName=function_name, Name=LIVE_ALIAS)["FunctionVersion"] == "2"
@@ -101,3 +106,24 @@ def test_emulator_only_hosts_every_environments_template(tmp_path: Path) -> None
         _, err = process.communicate(timeout=30)
     # AND it stops cleanly on Ctrl-C
     assert process.returncode == 0, err.decode()[-2000:]
+
+
+def test_a_release_prunes_versions_beyond_the_environments_keep_count(
+    moto_endpoint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN the dev stack (keeps 3 versions) on version 1, and two more published since (2, 3)
+    assert _deploy(moto_endpoint, tmp_path, "dev") == 0
+    lam = client(moto_endpoint, "lambda")
+    resources = client(moto_endpoint, "cloudformation").describe_stack_resources(StackName="rel-dev")["StackResources"]
+    [name] = [r["PhysicalResourceId"] for r in resources if r.get("LogicalResourceId") == Resources.API_FUNCTION]
+    for release in ("2", "3"):
+        lam.update_function_code(FunctionName=name, ZipFile=f"release {release}".encode())
+        assert lam.publish_version(FunctionName=name)["Version"] == release
+    capsys.readouterr()
+    # WHEN a code change is deployed (version 4, the alias moved to it)
+    _release_a_code_change(moto_endpoint, tmp_path)
+    # THEN version 1, older than the newest 3 and no longer the alias's, is deleted; nothing else
+    versions = [v["Version"] for v in lam.list_versions_by_function(FunctionName=name)["Versions"]]
+    assert versions == ["$LATEST", "2", "3", "4"]
+    assert lam.get_alias(FunctionName=name, Name=LIVE_ALIAS)["FunctionVersion"] == "4"
+    assert f"Pruned versions 1 of {name} (keeping the newest 3)\n" in capsys.readouterr().out
