@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import sys
 import tempfile
 import threading
@@ -274,10 +275,13 @@ def serve_emulator(host: str, port: int) -> int:
     emulator = None
     try:
         try:
-            emulator = _start_emulator(host, port)
+            # werkzeug, in moto's server thread, exits that thread on a busy port and moto's start()
+            # then waits for ever: try the address here first.
+            socket.create_server((host, port)).close()
         except OSError as error:
             print(f"error: cannot listen on {host}:{port}: {error.strerror}", file=sys.stderr)
             return 1
+        emulator = _start_emulator(host, port)
         url = _emulator_url(emulator)
         print(url, flush=True)
         log.info("emulator at %s: it hosts every environment's template (Ctrl-C to stop); deploy with "

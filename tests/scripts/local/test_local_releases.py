@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -127,3 +128,16 @@ def test_a_release_prunes_versions_beyond_the_environments_keep_count(
     assert versions == ["$LATEST", "2", "3", "4"]
     assert lam.get_alias(FunctionName=name, Name=LIVE_ALIAS)["FunctionVersion"] == "4"
     assert f"Pruned versions 1 of {name} (keeping the newest 3)\n" in capsys.readouterr().out
+
+
+def test_emulator_only_on_a_busy_port_is_exit_1_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    # GIVEN a port something listens on
+    from scripts.local.command import main
+
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        # WHEN starting the emulator there THEN exit 1 at once (moto's own start would wait for ever)
+        assert main(["--emulator-only", "--port", str(port)]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith(f"error: cannot listen on 127.0.0.1:{port}: Address already in use")
+    assert err.count("\n") == 1
