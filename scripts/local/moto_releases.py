@@ -9,6 +9,9 @@ moto's own Lambda and CodeDeploy backends, so the template deploys as written:
 - a Version publishes the function (again on every update: all of its properties replace it),
   answers `Fn::GetAtt [V, Version]`, and moves the aliases of the version it replaces;
 - an alias is created, moved on update and deleted with the stack;
+- a published version gets the number after the highest ever published for the function, as
+  Lambda numbers them (moto counts the versions left, so after the deploy prunes old ones it
+  handed out a number that already exists);
 - the CodeDeploy application and deployment groups exist (the deploy can look for deployments),
   but nothing drives them: `UpdatePolicy` is ignored, so an update moves the alias at once,
   as an all-at-once deployment would, and no canary or alarm rollback happens locally.
@@ -21,7 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from moto.awslambda.models import LambdaVersion
+from moto.awslambda.models import LambdaStorage, LambdaVersion
 from moto.awslambda.utils import get_backend as lambda_backend
 from moto.cloudformation import parsing
 from moto.codedeploy.models import codedeploy_backends
@@ -260,6 +263,29 @@ class EmulatedDeploymentGroup(_Emulated):
         backend.deployment_groups.get(application, {}).pop(resource_name, None)
 
 
+def _numbered_as_lambda(publish: Any) -> Any:
+    """moto's `LambdaStorage.publish_version`, numbering each new version after the highest ever issued."""
+    if getattr(publish, "numbered_as_lambda", False):
+        return publish
+
+    def publish_version(self: LambdaStorage, name_or_arn: str, description: str = "") -> Any:
+        published = publish(self, name_or_arn, description)
+        if published is None:
+            return None
+        highest: dict[str, int] = self.__dict__.setdefault("_highest_version", {})
+        name = published.function_name
+        versions = self._functions[name]["versions"]
+        if versions and versions[-1] is published and int(published.version) <= highest.get(name, 0):
+            self._arns.pop(published.function_arn, None)
+            published.set_version(highest[name] + 1)
+            self._arns[published.function_arn] = published
+        highest[name] = max(highest.get(name, 0), int(published.version))
+        return published
+
+    publish_version.numbered_as_lambda = True  # type: ignore[attr-defined]
+    return publish_version
+
+
 MODELS: dict[str, type[CloudFormationModel]] = {
     VERSION_TYPE: EmulatedVersion,
     ALIAS_TYPE: EmulatedAlias,
@@ -272,5 +298,6 @@ def register() -> None:
     """Teach this process's moto CloudFormation the release resources (idempotent)."""
     models = parsing.get_model_map()  # cached by moto: the one map every stack operation reads
     models.update(MODELS)
+    LambdaStorage.publish_version = _numbered_as_lambda(LambdaStorage.publish_version)  # type: ignore[method-assign]
     names = parsing.get_name_type_map()
     names.update({type_name: model.cloudformation_name_type() for type_name, model in MODELS.items()})

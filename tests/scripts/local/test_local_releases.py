@@ -40,13 +40,13 @@ def _template(endpoint: str, stack: str) -> dict[str, Any]:
     return body if isinstance(body, dict) else json.loads(body)
 
 
-def _release_a_code_change(endpoint: str, tmp_path: Path) -> None:
+def _release_a_code_change(endpoint: str, tmp_path: Path, release: str = "next") -> None:
     """Deploy rel-dev from a copy of functions/ whose tracking handler changed (a new version)."""
-    functions = tmp_path / "functions"
+    functions = tmp_path / f"functions-{release}"
     shutil.copytree(FUNCTIONS_DIR, functions, ignore=shutil.ignore_patterns("__pycache__"))
     with (functions / "tracking" / "handler.py").open("a", encoding="utf-8") as handler:
-        handler.write("# the next release\n")
-    options = DeployOptions(stack_name="rel-dev", env="dev", bundle_deps=False, output_dir=tmp_path / "next",
+        handler.write(f"# release {release}\n")
+    options = DeployOptions(stack_name="rel-dev", env="dev", bundle_deps=False, output_dir=tmp_path / release,
                             functions_dir=functions, polling=FAST)  # fmt: skip
     assert deploy_stack(options, aws_for(endpoint)).outcome == "deployed"
 
@@ -128,6 +128,11 @@ def test_a_release_prunes_versions_beyond_the_environments_keep_count(
     assert versions == ["$LATEST", "2", "3", "4"]
     assert lam.get_alias(FunctionName=name, Name=LIVE_ALIAS)["FunctionVersion"] == "4"
     assert f"Pruned versions 1 of {name} (keeping the newest 3)\n" in capsys.readouterr().out
+    # WHEN the next release follows THEN it is version 5, as Lambda numbers (never a number in use)
+    _release_a_code_change(moto_endpoint, tmp_path, "5")
+    assert [v["Version"] for v in lam.list_versions_by_function(FunctionName=name)["Versions"]] == [
+        "$LATEST", "3", "4", "5"]  # fmt: skip
+    assert lam.get_alias(FunctionName=name, Name=LIVE_ALIAS)["FunctionVersion"] == "5"
 
 
 def test_emulator_only_on_a_busy_port_is_exit_1_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:
