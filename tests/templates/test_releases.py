@@ -303,7 +303,7 @@ def test_the_functions_meet_snapstarts_conditions_where_it_is_on(templates: dict
     for function, *_rest in FUNCTIONS:
         props = templates["prod"]["Resources"][function]["Properties"]
         # THEN a runtime that supports it, and none of what it excludes
-        assert props["Runtime"] >= "python3.12" and len(props["Runtime"]) >= len("python3.12")
+        assert tuple(int(part) for part in props["Runtime"].removeprefix("python").split(".")) >= (3, 12)
         assert props.get("EphemeralStorage", {"Size": 512})["Size"] <= 512
         assert "FileSystemConfigs" not in props
     versions = resources_of_type(templates["prod"], "AWS::Lambda::Version")
