@@ -17,7 +17,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
-from tracking_api import aws, env, flags, jsonio, listing_token, pagination, validation
+from tracking_api import aws, env, flags, jsonio, listing_token, pagination, snapstart, validation
 from tracking_api.errors import InvalidRequest
 from tracking_api.listing import ShipmentListing
 from tracking_api.observability import logger, metrics, tracer
@@ -34,6 +34,8 @@ INTERNAL_ERROR = "Internal server error"
 
 T = TypeVar("T")
 app = APIGatewayRestResolver(serializer=jsonio.dumps)
+# A SnapStart restore re-seeds `random` and forgets clients and remembered flag failures.
+snapstart.register(aws.reset, flags.reset)
 
 
 def _store() -> TrackingStore:

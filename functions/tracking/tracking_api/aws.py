@@ -52,15 +52,9 @@ def _settings_key(kind: str, service: str) -> tuple[str, ...]:
 
 
 def _new_session() -> Session:
-    import boto3
-    import botocore.session
-
     from . import trimmed_data
 
-    core = botocore.session.get_session()
-    # Before anything reads data: the trimmed files first, ahead of any AWS_DATA_PATH too.
-    core.register_component("data_loader", trimmed_data.loader(core.get_config_variable("data_path")))
-    return boto3.Session(botocore_session=core)
+    return trimmed_data.new_session()
 
 
 def session() -> Session:
