@@ -164,6 +164,8 @@ def api(settings: Settings, inputs: Inputs, enc: Encryption, funcs: Compute, log
         AuthorizationType="AWS_IAM",
         RequestValidatorId=Ref(validator),
         RequestModels={"application/json": Ref(model)},
+        # Optional: a client that may retry sends it (see docs/api.md).
+        RequestParameters={f"method.request.header.{sources.idempotency_contract().HEADER}": False},
         Integration=_lambda_proxy(funcs.api_function),
     )
     def paged_get(logical_id: str, resource: Resource, required: str) -> Method:

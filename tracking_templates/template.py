@@ -48,7 +48,8 @@ def build_template(settings: Settings) -> Template:
     watch = observability(settings, store, notes, funcs, gateway)
 
     t.add_resource(enc.key)
-    t.add_resource([store.table, store.state_table, store.dlq, notes.topic, notes.email_subscription, *params.all])
+    t.add_resource([store.table, store.state_table, store.idempotency_table, store.dlq, notes.topic,
+                    notes.email_subscription, *params.all])
     t.add_resource([log.api_function, log.notifier_function, log.api_access, roles.api_role, roles.notifier_role])
     t.add_resource([funcs.api_function, funcs.notifier_function, funcs.stream_mapping])
     t.add_resource([gateway.rest_api, *gateway.resources, gateway.model, gateway.validator, *gateway.methods])

@@ -17,8 +17,8 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
-from tracking_api import aws, env, flags, jsonio, listing_token, pagination, validation
-from tracking_api.errors import InvalidRequest
+from tracking_api import aws, env, flags, idempotency, jsonio, listing_token, pagination, validation
+from tracking_api.errors import InvalidRequest, Refused
 from tracking_api.listing import ShipmentListing
 from tracking_api.observability import logger, metrics, tracer
 from tracking_api.storage import TrackingStore
@@ -101,14 +101,28 @@ def _counted(call: Callable[[], T], ok: str, failed: str) -> T:
     return result
 
 
-@app.post("/track")
-def track() -> dict[str, Any]:
-    """Store one tracking update."""
-    update = validation.parse_tracking_update(_request_text())
-    _feature_flags()
+def _store_update(update: validation.TrackingUpdate) -> dict[str, Any]:
     timestamp = _counted(lambda: _store().put_update(update), STORED, STORE_FAILED)
     logger.info("Tracking update stored", extra={"tracking_id": update.tracking_id, "timestamp": timestamp})
     return {"message": "Tracking update stored", "tracking_id": update.tracking_id, "timestamp": timestamp}
+
+
+@app.post("/track")
+def track() -> dict[str, Any]:
+    """Store one tracking update (once per Idempotency-Key, when the request carries one)."""
+    update = validation.parse_tracking_update(_request_text())
+    event = app.current_event
+    key = idempotency.key_from(event.headers, event.multi_value_headers)
+    _feature_flags()
+    if key is None:
+        return _store_update(update)
+    return idempotency.once(
+        key,
+        update,
+        lambda: _store_update(update),
+        table_name=os.environ[env.IDEMPOTENCY_TABLE_NAME],
+        context=app.lambda_context,
+    )
 
 
 @app.get("/status")
@@ -144,6 +158,12 @@ def _error(status_code: int, message: str) -> Response:
 def _invalid_request(exc: InvalidRequest) -> Response:
     logger.info("Request rejected", extra={"reason": exc.message})
     return _error(400, exc.message)
+
+
+@app.exception_handler(Refused)
+def _refused(exc: Refused) -> Response:
+    logger.info("Request refused", extra={"reason": exc.message, "status_code": exc.status_code})
+    return _error(exc.status_code, exc.message)
 
 
 @app.not_found

@@ -19,6 +19,7 @@ import threading
 from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
     from aws_lambda_powertools.utilities.parameters import SSMProvider
     from boto3 import Session
     from botocore.client import BaseClient
@@ -68,15 +69,18 @@ def session() -> Session:
     return _cached(("session",), _new_session)
 
 
-def _new_client(service: str) -> BaseClient:
+def _config() -> Any:
     from botocore.config import Config
 
-    config = Config(
+    return Config(
         connect_timeout=_CONNECT_TIMEOUT_S,
         read_timeout=_READ_TIMEOUT_S,
         retries={"mode": "standard", "max_attempts": _MAX_ATTEMPTS},
     )
-    return session().client(service, config=config)
+
+
+def _new_client(service: str) -> BaseClient:
+    return session().client(service, config=_config())
 
 
 def client(service: str) -> BaseClient:
@@ -93,6 +97,38 @@ def _new_ssm_provider() -> SSMProvider:
 def ssm_provider() -> SSMProvider:
     """Powertools' SSM parameter provider (it holds the max_age cache) over our SSM client."""
     return _cached(_settings_key("provider", "ssm"), _new_ssm_provider)
+
+
+def _new_full_model_client(service: str) -> BaseClient:
+    import boto3
+
+    # boto3's own data: the whole service model, not the cut the function's session loads.
+    return boto3.Session().client(service, config=_config())
+
+
+def full_model_client(service: str) -> BaseClient:
+    """A client on botocore's full service model, for libraries calling operations our cut leaves out."""
+    return _cached(_settings_key("full-model-client", service), lambda: _new_full_model_client(service))
+
+
+def _new_persistence_layer(table_name: str) -> DynamoDBPersistenceLayer:
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+    from .idempotency_contract import EXPIRY_ATTRIBUTE, KEY_ATTRIBUTE
+
+    # Powertools calls GetItem, UpdateItem and DeleteItem too, which the trimmed model leaves out;
+    # this client is made only when a request carries an Idempotency-Key.
+    return DynamoDBPersistenceLayer(
+        table_name=table_name,
+        key_attr=KEY_ATTRIBUTE,
+        expiry_attr=EXPIRY_ATTRIBUTE,
+        boto3_client=full_model_client("dynamodb"),
+    )
+
+
+def persistence_layer(table_name: str) -> DynamoDBPersistenceLayer:
+    """Powertools' idempotency store over table_name, shared across warm invocations."""
+    return _cached((*_settings_key("idempotency", "dynamodb"), table_name), lambda: _new_persistence_layer(table_name))
 
 
 def reset() -> None:
