@@ -36,9 +36,14 @@ T = TypeVar("T")
 app = APIGatewayRestResolver(serializer=jsonio.dumps)
 
 
+def _dynamodb() -> Any:
+    # One client for both tables; a listing page queries every shard of a status at once.
+    return aws.client("dynamodb", parallel_requests=_listing_shards())
+
+
 def _store() -> TrackingStore:
     return TrackingStore(
-        aws.client("dynamodb"),
+        _dynamodb(),
         table_name=os.environ[env.TABLE_NAME],
         environment=os.environ.get(env.ENVIRONMENT, ""),
     )
@@ -46,7 +51,7 @@ def _store() -> TrackingStore:
 
 def _listing() -> ShipmentListing:
     return ShipmentListing(
-        aws.client("dynamodb"),
+        _dynamodb(),
         table_name=os.environ[env.STATE_TABLE_NAME],
         index_name=os.environ[env.STATE_INDEX_NAME],
     )

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 _CONNECT_TIMEOUT_S = 3
 _READ_TIMEOUT_S = 10
 _MAX_ATTEMPTS = 3  # botocore "standard" retries: throttling and transient errors, with backoff
+DEFAULT_POOL_CONNECTIONS = 10  # botocore's own default
 
 _cache: dict[tuple[str, ...], Any] = {}
 _lock = threading.RLock()  # re-entrant: making a client first makes (and caches) the session
@@ -69,23 +70,30 @@ def session() -> Session:
     return _cached(("session",), _new_session)
 
 
-def _config() -> Any:
+def _config(pool_connections: int = DEFAULT_POOL_CONNECTIONS) -> Any:
     from botocore.config import Config
 
     return Config(
         connect_timeout=_CONNECT_TIMEOUT_S,
         read_timeout=_READ_TIMEOUT_S,
         retries={"mode": "standard", "max_attempts": _MAX_ATTEMPTS},
+        max_pool_connections=pool_connections,
     )
 
 
-def _new_client(service: str) -> BaseClient:
-    return session().client(service, config=_config())
+def _new_client(service: str, pool_connections: int) -> BaseClient:
+    return session().client(service, config=_config(pool_connections))
 
 
-def client(service: str) -> BaseClient:
-    """A low-level client for service, shared across warm invocations."""
-    return _cached(_settings_key("client", service), lambda: _new_client(service))
+def client(service: str, parallel_requests: int = 0) -> BaseClient:
+    """A low-level client for service, shared across warm invocations.
+
+    Its connection pool holds parallel_requests connections (at least botocore's 10): a pool
+    smaller than the requests sent at once opens and then discards a connection for each extra
+    one, a TLS handshake per request.
+    """
+    pool = max(DEFAULT_POOL_CONNECTIONS, parallel_requests)
+    return _cached((*_settings_key("client", service), str(pool)), lambda: _new_client(service, pool))
 
 
 def _new_ssm_provider() -> SSMProvider:

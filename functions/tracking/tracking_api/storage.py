@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import clock
 from .errors import StorageError
+from .response_size import fitting
 from .validation import TrackingUpdate
 
 if TYPE_CHECKING:
@@ -145,8 +146,9 @@ class TrackingStore:
         items, last = run_query(self._client, request)
         for item in items:
             item.pop(WRITE_ID_ATTRIBUTE, None)
-        if len(items) > limit:
-            items = items[:limit]
+        page = items[: fitting(items[:limit])]  # at most limit, and within the response's bytes
+        if len(page) < len(items):
+            items = page
             last_key: dict[str, Any] | None = {key: items[-1][key] for key in _KEY_ATTRIBUTES}
         else:  # a short page ends the shipment, unless DynamoDB stopped at its 1 MB cap
             deserialize = _deserializer().deserialize

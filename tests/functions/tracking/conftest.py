@@ -93,8 +93,9 @@ class Stack:
     env: dict[str, str] = field(default_factory=dict)
 
     def items(self) -> list[dict[str, Any]]:
-        """Every item in the table (low-level form)."""
-        return self.dynamodb.scan(TableName=self.table_name, ConsistentRead=True)["Items"]
+        """Every item in the table (low-level form), past Scan's 1 MB pages."""
+        pages = self.dynamodb.get_paginator("scan").paginate(TableName=self.table_name, ConsistentRead=True)
+        return [item for page in pages for item in page["Items"]]
 
 
 def reset_caches() -> None:
