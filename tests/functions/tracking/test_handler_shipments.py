@@ -292,3 +292,37 @@ def test_a_page_over_16_shards_keeps_every_connection(handler, lambda_context, m
         assert aws.client("dynamodb", parallel_requests=16).meta.config.max_pool_connections == 16
     finally:
         reset_caches()
+
+
+def test_what_a_walk_promises_when_shipments_move_during_it(handler, lambda_context, stack, monkeypatch):
+    from status_notifier.sharding import shard_of
+
+    shards = int(stack.env["LISTING_SHARDS"])
+    # GIVEN 20 in-transit shipments, and the first page of a walk 4 at a time
+    updates = [(f"W{n:02d}", "in_transit", T0 + n) for n in range(20)]
+    post_and_project(handler, lambda_context, stack, monkeypatch, updates)
+    params = {"status": "in_transit", "limit": "4"}
+    status_code, first = listing(handler, lambda_context, params)
+    assert status_code == 200
+    listed = [s["tracking_id"] for s in first["shipments"]]
+    assert listed == ["W19", "W18", "W17", "W16"]
+    # WHEN, between pages, a listed shipment gets a newer update, an unlisted one on a shard the
+    # walk has moved down gets one too, and another unlisted one moves to another status
+    walked_shards = {shard_of(tid, shards) for tid in listed}
+    jumper = next(tid for tid, _, _ in updates[:16] if shard_of(tid, shards) in walked_shards)
+    leaver = next(tid for tid, _, _ in updates[:16] if tid != jumper)
+    post_and_project(handler, lambda_context, stack, monkeypatch, [
+        ("W19", "in_transit", T0 + 100), (jumper, "in_transit", T0 + 101), (leaver, "delivered", T0 + 102),
+    ])
+    rest, _ = walk(handler, lambda_context, {**params, "last_key": first["next_key"]})
+    seen = listed + rest
+    # THEN no shipment is listed twice ...
+    assert len(seen) == len(set(seen))
+    # ... every shipment not updated during the walk is listed exactly once, newest first ...
+    untouched = [tid for tid, _, _ in reversed(updates) if tid not in ("W19", jumper, leaver)]
+    assert [tid for tid in seen if tid in untouched] == untouched
+    # ... and one that got a newer update before the walk reached it jumped above the walk: skipped
+    assert jumper not in seen and leaver not in seen
+    # AND a fresh walk lists every shipment now in transit, the moved ones first (newest)
+    fresh, _ = walk(handler, lambda_context, params)
+    assert fresh == [jumper, "W19", *untouched]
