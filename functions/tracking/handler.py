@@ -108,7 +108,8 @@ def _counted(call: Callable[[], T], ok: str, failed: str) -> T:
 
 def _store_update(update: validation.TrackingUpdate) -> dict[str, Any]:
     timestamp = _counted(lambda: _store().put_update(update), STORED, STORE_FAILED)
-    logger.info("Tracking update stored", extra={"tracking_id": update.tracking_id, "timestamp": timestamp})
+    # Not "timestamp": powertools' formatter writes the log record's own time under that key.
+    logger.info("Tracking update stored", extra={"tracking_id": update.tracking_id, "update_timestamp": timestamp})
     return {"message": "Tracking update stored", "tracking_id": update.tracking_id, "timestamp": timestamp}
 
 

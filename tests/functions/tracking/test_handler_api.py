@@ -365,6 +365,17 @@ def test_no_body_or_header_is_logged(handler, lambda_context, stack, log_lines):
     assert all(r["correlation_id"] == event["requestContext"]["requestId"] for r in infos)
 
 
+def test_a_stored_update_logs_the_timestamp_it_was_stored_under(handler, lambda_context, stack, log_lines):
+    # GIVEN / WHEN an update is stored
+    status_code, body = post(handler, lambda_context, VALID)
+    assert status_code == 200
+    # THEN its INFO line carries the stored key: tracking_id and the answer's timestamp (epoch ms),
+    # not only the log time powertools writes under "timestamp"
+    (stored,) = [r for r in parse_logs(log_lines) if r["message"] == "Tracking update stored"]
+    assert stored["tracking_id"] == "TRK-1"
+    assert stored["update_timestamp"] == body["timestamp"] and type(stored["update_timestamp"]) is int
+
+
 def test_stored_numbers_round_trip_exactly(handler, lambda_context, stack):
     # GIVEN numbers a float would change (38 significant digits)
     lat = "12.345678901234567890123456789012345678"
