@@ -46,3 +46,29 @@ def test_the_measure_is_what_a_proxy_response_carries():
     envelope = json.dumps({"statusCode": 200, "body": dumps({"updates": []})})
     # THEN the items' measures add up to what they add to the response (one comma fewer)
     assert sum(in_response(item) for item in items) - 1 == len(response) - len(envelope)
+
+
+ADVERSARIAL = [
+    {"q": '"' * 50, "b": "\\" * 50},
+    {"c": "\u0001\u001f\n\t" * 20},
+    {"u": "é中😀" * 20},
+    {"n": [Decimal("9.99E+125"), Decimal("-1E-130"), Decimal("0.1000000000000000000000000000000000001")]},
+    {"i": 12345678901234567890123456789012345678, "f": Decimal("12.5"), "t": True, "z": None},
+]
+
+
+def test_the_one_pass_bound_is_never_below_the_exact_measure():
+    # GIVEN items that stress every escaping rule and the longest numbers DynamoDB stores
+    for item in ADVERSARIAL:
+        # THEN the cheap bound is at least the exact size, alone and in a page
+        assert response_size.upper_bound([item]) >= in_response(item), item
+    assert response_size.upper_bound(ADVERSARIAL) >= sum(in_response(item) for item in ADVERSARIAL)
+
+
+def test_the_fast_path_and_the_exact_count_agree_at_every_budget():
+    # GIVEN a page of adversarial items / WHEN cut at every budget around their sizes
+    sizes = [in_response(item) for item in ADVERSARIAL]
+    for budget in range(0, sum(sizes) + 2):
+        # THEN the count is the longest prefix whose exact sizes fit (at least one)
+        expected = max(1, max(n for n in range(len(sizes) + 1) if sum(sizes[:n]) <= budget))
+        assert fitting(ADVERSARIAL, budget) == expected, budget
