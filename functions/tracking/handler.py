@@ -117,8 +117,8 @@ def _store_update(update: validation.TrackingUpdate) -> dict[str, Any]:
 def track() -> dict[str, Any]:
     """Store one tracking update (once per Idempotency-Key, when the request carries one)."""
     update = validation.parse_tracking_update(_request_text())
-    event = app.current_event
-    key = idempotency.key_from(event.headers, event.multi_value_headers)
+    event = app.current_event.raw_event
+    key = idempotency.key_from(event.get("headers"), event.get("multiValueHeaders"))
     _feature_flags()
     if key is None:
         return _store_update(update)

@@ -23,6 +23,7 @@ from .errors import InvalidRequest, Refused
 from .idempotency_contract import HEADER, MAX_KEY_CHARS, WINDOW_S
 from .validation import TrackingUpdate
 
+_HEADER_LOWER = HEADER.lower()  # HTTP header names are case-insensitive
 # Printable ASCII (what an HTTP header carries safely), no space at either end.
 _KEY_RE = re.compile(r"[!-~](?:[ -~]*[!-~])?")
 # The record's key prefix: stable across releases and handler module names (powertools would
@@ -32,9 +33,14 @@ KEY_REUSED = f"{HEADER} was already used with another request body"
 IN_PROGRESS = f"A request with this {HEADER} is still in progress; retry later"
 
 
-def key_from(headers: Mapping[str, str], multi_value_headers: Mapping[str, list[str]]) -> str | None:
-    """The request's Idempotency-Key (case-insensitive maps), None without one; InvalidRequest if malformed."""
-    values = multi_value_headers.get(HEADER) or ([headers[HEADER]] if HEADER in headers else [])
+def key_from(headers: Mapping[str, str] | None, multi_value_headers: Mapping[str, list[str]] | None) -> str | None:
+    """The request's Idempotency-Key (the event's raw header maps), None without one; InvalidRequest if malformed."""
+    # A scan of the raw maps: every POST pays for this, and building case-insensitive copies of
+    # them (powertools' event.headers) costs several times more.
+    values = [value for name, found in (multi_value_headers or {}).items() if name.lower() == _HEADER_LOWER
+              for value in (found or [])]
+    if not values:
+        values = [value for name, value in (headers or {}).items() if name.lower() == _HEADER_LOWER]
     if not values:
         return None
     if len(values) > 1:
