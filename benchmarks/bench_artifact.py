@@ -1,4 +1,4 @@
-"""Cold start of the shipped zips, as Lambda runs them (see shared BENCHMARKS.md, "cold start").
+"""Cold start of the shipped zips, as Lambda runs them; A and B alternated, medians.
 
 A: the zip `scripts.package` builds (dependencies bundled, with and without bytecode),
    unpacked read-only, run by a fresh CPython 3.13 whose only packages are the AWS SDK the
@@ -30,8 +30,8 @@ from bench_handler import COLD_BOTO3, EVENT_FILE, FAKE_CREDENTIALS, LAMBDA_ENV, 
 
 sys.path.insert(0, str(REPO_ROOT))
 
-from scripts.interpreter import find_interpreter  # noqa: E402
-from scripts.package import Packager  # noqa: E402
+from scripts.package.interpreter import find_interpreter  # noqa: E402
+from scripts.package.packager import Packager  # noqa: E402
 from tests.functions.runtime_sdk import runtime_sdk_python  # noqa: E402
 
 STREAM_EVENT = REPO_ROOT / "tests" / "functions" / "notifier" / "events" / "insert_delivered.json"

@@ -20,12 +20,11 @@ from typing import Any
 
 from . import aws, jsonio
 from .errors import InvalidRequest, Refused
-from .idempotency_contract import HEADER, MAX_KEY_CHARS, WINDOW_S
+from .idempotency_contract import HEADER, KEY_PATTERN, MAX_KEY_CHARS, WINDOW_S
 from .validation import TrackingUpdate
 
 _HEADER_LOWER = HEADER.lower()  # HTTP header names are case-insensitive
-# Printable ASCII (what an HTTP header carries safely), no space at either end.
-_KEY_RE = re.compile(r"[!-~](?:[ -~]*[!-~])?")
+_KEY_RE = re.compile(KEY_PATTERN)
 # The record's key prefix: stable across releases and handler module names (powertools would
 # otherwise derive it from the Python function's module path).
 _KEY_PREFIX = "POST /track"

@@ -9,6 +9,9 @@ without the Lambda's dependencies.
 HEADER = "Idempotency-Key"
 # Stripe's limit for its Idempotency-Key; enough for a UUID, a hash or a carrier's event id.
 MAX_KEY_CHARS = 255
+# Printable ASCII (what an HTTP header carries safely), no space at either end; the length is
+# checked apart (MAX_KEY_CHARS). The handler and the OpenAPI document both use it.
+KEY_PATTERN = r"^[!-~](?:[ -~]*[!-~])?$"
 # A key is remembered this long after its request finished (Stripe's and the IETF draft's 24 h).
 WINDOW_S = 24 * 3600
 KEY_ATTRIBUTE = "id"
