@@ -171,6 +171,7 @@ def compute(
                 t.STATE_TABLE_NAME: Ref(store.state_table),
                 t.STATE_INDEX_NAME: STATE_INDEX,
                 t.LISTING_SHARDS: str(settings.listing_shards),
+                t.IDEMPOTENCY_TABLE_NAME: Ref(store.idempotency_table),
             },
             "tracking function",
         ),

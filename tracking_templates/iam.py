@@ -55,6 +55,7 @@ def iam(inputs: Inputs, enc: Encryption, store: Storage, notes: Notifications, p
         [
             policies.table_put_and_query(store.table),
             policies.index_query(store.state_table, STATE_INDEX),
+            policies.idempotency_records(store.idempotency_table),
             policies.parameters_read(params.feature_flags),
             policies.log_group_write(log.api_function),
             policies.xray_write(),

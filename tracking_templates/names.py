@@ -80,6 +80,8 @@ class Resources:
     TABLE = "TrackingTable"
     # One item per shipment: its current state, listed by status through STATE_INDEX.
     STATE_TABLE = "ShipmentStateTable"
+    # POST /track's Idempotency-Key records: each key's first answer, kept for 24 h.
+    IDEMPOTENCY_TABLE = "IdempotencyTable"
     DLQ = "DeadLetterQueue"
     TOPIC = "NotificationTopic"
     EMAIL_SUBSCRIPTION = "NotificationEmailSubscription"

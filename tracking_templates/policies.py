@@ -45,6 +45,16 @@ def index_query(table: Table, index_name: str) -> Statement:
     )
 
 
+def idempotency_records(table: Table) -> Statement:
+    """What powertools' idempotency layer does to its records: claim, read, complete, release."""
+    return Statement(
+        Sid="IdempotencyRecords",
+        Effect=Allow,
+        Action=[dynamodb.PutItem, dynamodb.GetItem, dynamodb.UpdateItem, dynamodb.DeleteItem],
+        Resource=[GetAtt(table, "Arn")],
+    )
+
+
 def state_write(table: Table) -> Statement:
     """Put items into the state table (conditional puts only need PutItem): no reads, no deletes."""
     return Statement(Sid="StateWrite", Effect=Allow, Action=[dynamodb.PutItem], Resource=[GetAtt(table, "Arn")])

@@ -53,7 +53,8 @@ def build_template(settings: Settings) -> Template:
     watch = observability(settings, store, notes, funcs, gateway, watch_release)
 
     t.add_resource(enc.key)
-    t.add_resource([store.table, store.state_table, store.dlq, notes.topic, notes.email_subscription, *params.all])
+    t.add_resource([store.table, store.state_table, store.idempotency_table, store.dlq, notes.topic,
+                    notes.email_subscription, *params.all])
     t.add_resource([log.api_function, log.notifier_function, log.api_access, roles.api_role, roles.notifier_role])
     t.add_resource([funcs.api_function, funcs.notifier_function, funcs.api_version, funcs.notifier_version])
     t.add_resource([*release.all, mapping])

@@ -42,6 +42,8 @@ def test_routes_are_iam_authorised_lambda_proxies(dev: dict) -> None:
         "method.request.querystring.limit": False,
         "method.request.querystring.last_key": False,
     }
+    # POST /track declares the optional Idempotency-Key header (API Gateway passes it on either way)
+    assert routes[("POST", "track")]["RequestParameters"] == {"method.request.header.Idempotency-Key": False}
 
 
 def test_model_is_the_handlers_schema_and_validation_is_on(dev: dict) -> None:
