@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError as BotocoreClientError
 
 from .client import TrackingClient
 from .errors import ClientError, ConfigurationError
+from .transport import IN_PROGRESS_STATUS, RETRYABLE_STATUSES, RetryPolicy
 
 URL_VARIABLE = "TRACKING_API_URL"
 EXAMPLES = f"""\
@@ -25,6 +26,9 @@ examples (against `python -m scripts.local`, which accepts the credentials testi
   tracking-client shipments in_transit --limit 50
 against a deployed stack (its ApiEndpoint output; requests are signed for the URL's region):
   tracking-client status PKG-1 --stack-name tracking-dev --region eu-west-1
+
+retries: connection errors, timeouts, {", ".join(map(str, sorted(RETRYABLE_STATUSES)))}: {RetryPolicy().max_attempts} attempts with backoff; for
+`track` also {IN_PROGRESS_STATUS} (its Idempotency-Key's first request still running), with the same key and body.
 
 exit codes: 0 done; 1 the API answered an error (its reason on stderr) or could not be reached;
 2 usage or configuration error (no credentials, no region, no such stack)."""
@@ -84,7 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     track.add_argument("--lng", type=float, required=True)
     track.add_argument("--metadata", type=_metadata, help="a JSON object stored with the update")
     track.add_argument("--idempotency-key",
-                       help="sent as Idempotency-Key (default: a new UUID; send the same one to repeat a call safely)")
+                       help="sent as Idempotency-Key on every attempt (default: a new UUID; send the same one "
+                       "to repeat a call safely)")
     status = commands.add_parser("status", parents=[common, pages], help="GET /status: a shipment's updates")
     status.add_argument("tracking_id")
     shipments = commands.add_parser("shipments", parents=[common, pages],

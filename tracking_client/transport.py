@@ -21,6 +21,10 @@ from .signing import signed_request
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 # The header that makes a POST safe to repeat: the API stores one update per key and body.
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+# The API's answer to a request whose Idempotency-Key's first request is still being served
+# (typically an attempt that timed out here but still runs there): its answer comes once that
+# one finishes, so the same request is asked again after a wait.
+IN_PROGRESS_STATUS = 409
 
 
 @dataclass(frozen=True)
@@ -57,14 +61,16 @@ class Transport:
         """The parsed JSON answer of a 2xx; an ApiError for any other status, ApiUnreachable if none came.
 
         Retried (connection errors, RETRYABLE_STATUSES) only when sending it again is safe: a GET,
-        or a request carrying an Idempotency-Key; anything else gets one attempt.
+        or a request carrying an Idempotency-Key (then a 409, its key still in progress, too);
+        anything else gets one attempt.
         """
         data = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
         all_headers = dict(headers or {})
         if body is not None:
             all_headers["Content-Type"] = "application/json"
-        retry_safe = method == "GET" or any(name.lower() == IDEMPOTENCY_HEADER.lower() for name in all_headers)
-        attempts = self.retry.max_attempts if retry_safe else 1
+        keyed = any(name.lower() == IDEMPOTENCY_HEADER.lower() for name in all_headers)
+        attempts = self.retry.max_attempts if keyed or method == "GET" else 1
+        retryable = (RETRYABLE_STATUSES | {IN_PROGRESS_STATUS}) if keyed else RETRYABLE_STATUSES
         for attempt in range(attempts):
             last = attempt == attempts - 1
             request = signed_request(method, url, params or {}, data, all_headers, self._credentials(), self.region)
@@ -79,7 +85,7 @@ class Transport:
             else:
                 if 200 <= response.status_code < 300:
                     return _json(response.content)
-                if last or response.status_code not in RETRYABLE_STATUSES:
+                if last or response.status_code not in retryable:
                     raise _api_error(response.status_code, response.content)
             self.retry.sleep(self.retry.delay(attempt))
         raise AssertionError("unreachable: the last attempt returns or raises")

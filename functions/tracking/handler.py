@@ -128,7 +128,8 @@ def track() -> dict[str, Any]:
         key,
         update,
         lambda: _store_update(update),
-        table_name=os.environ[env.IDEMPOTENCY_TABLE_NAME],
+        # Over _dynamodb()'s client (the same pool size picks the same cached client).
+        persistence_store=aws.persistence_layer(os.environ[env.IDEMPOTENCY_TABLE_NAME], _listing_shards()),
         context=app.lambda_context,
     )
 

@@ -3,7 +3,7 @@
 A botocore client parses its service's whole model when it is made: about 950 KB of JSON for
 SSM, 550 KB for DynamoDB, and builds a method for every operation; the first client of a
 session also parses endpoints.json (1.25 MB, every service in every partition). The tracking
-Lambda calls three operations of two services, the notifier three of three, so each cold start
+Lambda calls six operations of two services, the notifier three of three, so each cold start
 pays for hundreds of operations it never calls.
 
 This writes, for each service, a `service-2.json` holding only the operations the function
@@ -33,9 +33,11 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_OUT = REPO_ROOT / "functions" / "tracking" / "tracking_api" / "botocore_data"
 
-# Service -> the operations the tracking Lambda calls (storage.py, flags.py through powertools).
+# Service -> the operations the tracking Lambda calls (storage.py, listing.py, flags.py through
+# powertools, and idempotency.py through powertools' DynamoDBPersistenceLayer: GetItem, UpdateItem,
+# DeleteItem beside its PutItem).
 OPERATIONS: dict[str, tuple[str, ...]] = {
-    "dynamodb": ("PutItem", "Query"),
+    "dynamodb": ("DeleteItem", "GetItem", "PutItem", "Query", "UpdateItem"),
     "ssm": ("GetParameter",),
 }
 # Service -> the operations the notifier calls (projection.py, publisher.py, flags.py through powertools).

@@ -111,6 +111,42 @@ def test_throttling_and_server_errors_are_retried_up_to_the_limit(api: FlakyApi,
     assert 0 <= sleeps[0] <= 0.1 and 0 <= sleeps[1] <= 0.2
 
 
+IN_PROGRESS = {"error": "A request with this Idempotency-Key is still in progress; retry later"}
+
+
+def test_a_key_still_in_progress_is_asked_again_with_the_same_key(api: FlakyApi, sleeps: list[float]) -> None:
+    # GIVEN an API still serving the first request with the key (409), then done with it
+    api.script = [(409, IN_PROGRESS)]
+    # WHEN one update is tracked
+    answer = make_client(api.url, sleeps).track("R-1", "pending", 1, 2, idempotency_key="order-42-update-1")
+    # THEN the same POST (same key, same body) was sent again after a wait, and its answer returned
+    assert answer == STORED
+    assert [r["headers"]["Idempotency-Key"] for r in api.requests] == ["order-42-update-1"] * 2
+    assert api.requests[0]["body"] == api.requests[1]["body"]
+    assert len(sleeps) == 1 and 0 <= sleeps[0] <= 0.1
+
+
+def test_a_key_in_progress_for_every_attempt_is_the_409(api: FlakyApi, sleeps: list[float]) -> None:
+    # GIVEN an API whose first request with the key outlasts the client's attempts
+    api.script = [(409, IN_PROGRESS)] * 4
+    # WHEN one update is tracked  # THEN three attempts, two growing waits, then the 409 and its reason
+    with pytest.raises(ApiError) as raised:
+        make_client(api.url, sleeps).track("R-1", "pending", 1, 2)
+    assert (raised.value.status, raised.value.reason) == (409, IN_PROGRESS["error"])
+    assert len(api.requests) == 3 and len({r["headers"]["Idempotency-Key"] for r in api.requests}) == 1
+    assert len(sleeps) == 2 and 0 <= sleeps[0] <= 0.1 and 0 <= sleeps[1] <= 0.2
+
+
+def test_a_409_without_an_idempotency_key_is_not_retried(api: FlakyApi, sleeps: list[float]) -> None:
+    # GIVEN an API answering 409 to a page (a conflict, not a key in progress: the request carries none)
+    api.script = [(409, {"message": "Conflict"})]
+    # WHEN the page is asked for  # THEN one attempt and the 409
+    with pytest.raises(ApiError) as raised:
+        list(make_client(api.url, sleeps).status("R-1"))
+    assert (raised.value.status, raised.value.reason) == (409, "Conflict")
+    assert len(api.requests) == 1 and sleeps == []
+
+
 @pytest.mark.parametrize("status, body, reason", [
     (400, {"error": "location.lat must be number"}, "location.lat must be number"),
     (403, {"message": "Missing Authentication Token"}, "Missing Authentication Token"),
@@ -173,3 +209,16 @@ def test_a_post_without_an_idempotency_key_is_never_repeated(api: FlakyApi, slee
     with pytest.raises(ApiError):
         transport.send("POST", f"{api.url}/track", body={"tracking_id": "R-1"})
     assert len(api.requests) == 1 and sleeps == []
+
+
+def test_the_help_says_what_is_retried(capsys: pytest.CaptureFixture[str]) -> None:
+    from tracking_client.cli import main
+
+    # WHEN the command line's help is asked for  # THEN it names what the transport retries (docs/api.md agrees)
+    with pytest.raises(SystemExit) as exited:
+        main(["--help"])
+    assert exited.value.code == 0
+    assert (
+        "retries: connection errors, timeouts, 429, 500, 502, 503, 504: 3 attempts with backoff; for\n"
+        "`track` also 409 (its Idempotency-Key's first request still running), with the same key and body.\n"
+    ) in capsys.readouterr().out

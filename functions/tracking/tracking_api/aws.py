@@ -101,36 +101,29 @@ def ssm_provider() -> SSMProvider:
     return _cached(_settings_key("provider", "ssm"), _new_ssm_provider)
 
 
-def _new_full_model_client(service: str) -> BaseClient:
-    import boto3
-
-    # boto3's own data: the whole service model, not the cut the function's session loads.
-    return boto3.Session().client(service, config=_config())
-
-
-def full_model_client(service: str) -> BaseClient:
-    """A client on botocore's full service model, for libraries calling operations our cut leaves out."""
-    return _cached(_settings_key("full-model-client", service), lambda: _new_full_model_client(service))
-
-
-def _new_persistence_layer(table_name: str) -> DynamoDBPersistenceLayer:
+def _new_persistence_layer(table_name: str, pool: int) -> DynamoDBPersistenceLayer:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
     from .idempotency_contract import EXPIRY_ATTRIBUTE, KEY_ATTRIBUTE
 
-    # Powertools calls GetItem, UpdateItem and DeleteItem too, which the trimmed model leaves out;
-    # this client is made only when a request carries an Idempotency-Key.
+    # The function's own DynamoDB client, the handler's (trimmed model: powertools' GetItem,
+    # PutItem, UpdateItem and DeleteItem are in it): one connection pool for both tables, so a
+    # keyed POST reuses the connection its update's PutItem needs anyway. (Powertools tags the
+    # client's user agent with its idempotency feature from then on: telemetry only.)
     return DynamoDBPersistenceLayer(
         table_name=table_name,
         key_attr=KEY_ATTRIBUTE,
         expiry_attr=EXPIRY_ATTRIBUTE,
-        boto3_client=full_model_client("dynamodb"),
+        boto3_client=client("dynamodb", pool),
     )
 
 
-def persistence_layer(table_name: str) -> DynamoDBPersistenceLayer:
-    """Powertools' idempotency store over table_name, shared across warm invocations."""
-    return _cached((*_settings_key("idempotency", "dynamodb"), table_name), lambda: _new_persistence_layer(table_name))
+def persistence_layer(table_name: str, parallel_requests: int = 0) -> DynamoDBPersistenceLayer:
+    """Powertools' idempotency store over table_name on client("dynamodb", parallel_requests), kept while warm."""
+    pool = max(DEFAULT_POOL_CONNECTIONS, parallel_requests)
+    # Made once per client: powertools registers a user-agent hook on the client each time.
+    key = (*_settings_key("idempotency", "dynamodb"), table_name, str(pool))
+    return _cached(key, lambda: _new_persistence_layer(table_name, pool))
 
 
 def reset() -> None:

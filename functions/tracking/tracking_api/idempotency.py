@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from . import aws, jsonio
+from . import jsonio
 from .errors import InvalidRequest, Refused
 from .idempotency_contract import HEADER, KEY_PATTERN, MAX_KEY_CHARS, WINDOW_S
 from .validation import TrackingUpdate
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 
 _HEADER_LOWER = HEADER.lower()  # HTTP header names are case-insensitive
 _KEY_RE = re.compile(KEY_PATTERN)
@@ -72,9 +75,10 @@ def fingerprint(update: TrackingUpdate) -> str:
 
 
 def once(
-    key: str, update: TrackingUpdate, store: Callable[[], dict[str, Any]], *, table_name: str, context: Any
+    key: str, update: TrackingUpdate, store: Callable[[], dict[str, Any]], *,
+    persistence_store: BasePersistenceLayer, context: Any,
 ) -> dict[str, Any]:
-    """store()'s answer for the first request with this key; the same answer again for its repeats."""
+    """store()'s answer for the first request with this key (records in persistence_store); the same answer for its repeats."""
     from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
     from aws_lambda_powertools.utilities.idempotency.exceptions import (
         IdempotencyAlreadyInProgressError,
@@ -93,7 +97,7 @@ def once(
     @idempotent_function(
         data_keyword_argument="request",
         config=config,
-        persistence_store=aws.persistence_layer(table_name),
+        persistence_store=persistence_store,
         key_prefix=_KEY_PREFIX,
     )
     def first_answer(request: dict[str, str]) -> dict[str, Any]:

@@ -16,7 +16,9 @@ from scripts.package import trim_botocore_models as trim
 from .conftest import EVENTS_DIR, FUNCTION_DIR, reset_caches
 from .stack import TABLE_NAME, provision
 
-CALLED = {"dynamodb": {"PutItem", "Query"}, "ssm": {"GetParameter"}}
+# storage.py and listing.py (PutItem, Query), flags.py (GetParameter), and powertools' idempotency
+# store on the same DynamoDB client (GetItem, PutItem, UpdateItem, DeleteItem).
+CALLED = {"dynamodb": {"DeleteItem", "GetItem", "PutItem", "Query", "UpdateItem"}, "ssm": {"GetParameter"}}
 
 
 def test_committed_files_are_a_fresh_cut_of_the_installed_botocore():
@@ -200,7 +202,10 @@ print("RESULT " + json.dumps({{"status": status, "count": page["count"], "sent":
 
     # THEN both answered from the trimmed models (PutItem, GetParameter, Query all worked)
     assert result["status"] == 200 and result["count"] == 1
-    assert result["models"] == {"dynamodb": ["DescribeEndpoints", "PutItem", "Query"], "ssm": ["GetParameter"]}
+    assert result["models"] == {
+        "dynamodb": ["DeleteItem", "DescribeEndpoints", "GetItem", "PutItem", "Query", "UpdateItem"],
+        "ssm": ["GetParameter"],
+    }
     # AND X-Ray recorded a subsegment per AWS call, with the operation and the table
     calls = [s for s in result["sent"] if s.get("namespace") == "aws"]
     assert [(s["name"], s["aws"]["operation"]) for s in calls] == [

@@ -116,8 +116,8 @@ def test_a_post_without_the_key_is_one_write_and_makes_no_idempotency_client(
     assert post(handler, lambda_context, VALID)[0] == 200
     # THEN exactly one DynamoDB call: the tracking table's PutItem
     assert dynamodb_calls == [("PutItem", stack.table_name)]
-    # AND the idempotency layer's client was never made
-    assert not [key for key in aws._cache if key[0] in ("full-model-client", "idempotency")]
+    # AND the idempotency layer was never made
+    assert not [key for key in aws._cache if key[0] == "idempotency"]
 
 
 def test_a_keyed_post_claims_stores_and_completes(handler, lambda_context, stack, dynamodb_calls):
@@ -129,6 +129,62 @@ def test_a_keyed_post_claims_stores_and_completes(handler, lambda_context, stack
         ("PutItem", stack.table_name),
         ("UpdateItem", IDEMPOTENCY_TABLE_NAME),
     ]
+
+
+@pytest.fixture
+def dynamodb_clients(monkeypatch) -> Iterator[list[list[str]]]:
+    """The operation names of the DynamoDB model of every client that sends a request: which model served it."""
+    from botocore.endpoint import Endpoint
+
+    models: list[list[str]] = []
+    original = Endpoint.make_request
+
+    def make_request(self, operation_model, request_dict):
+        if operation_model.service_model.service_name == "dynamodb":
+            models.append(sorted(operation_model.service_model.operation_names))
+        return original(self, operation_model, request_dict)
+
+    monkeypatch.setattr(Endpoint, "make_request", make_request)
+    yield models
+
+
+TRIMMED_DYNAMODB = ["DeleteItem", "DescribeEndpoints", "GetItem", "PutItem", "Query", "UpdateItem"]
+
+
+def test_the_idempotency_store_runs_on_the_function_trimmed_client(handler, lambda_context, stack, dynamodb_clients):
+    from tracking_api import aws
+
+    # GIVEN / WHEN a keyed update is stored, repeated, then reused with another body
+    first = post(handler, lambda_context, VALID, KEY)
+    assert post(handler, lambda_context, VALID, KEY) == first and first[0] == 200
+    assert post(handler, lambda_context, {**VALID, "status": "failed"}, KEY)[0] == 422
+    # THEN every DynamoDB request went through the trimmed model (no full-model client exists)
+    assert len(dynamodb_clients) == 5  # claim, store, complete; then a refused claim twice
+    assert all(model == TRIMMED_DYNAMODB for model in dynamodb_clients)
+    # AND through the handler's own client: one client, one connection pool for both tables
+    (layer_key,) = [key for key in aws._cache if key[0] == "idempotency"]
+    layer = aws._cache[layer_key]
+    assert layer.client is handler._dynamodb()
+    assert len([key for key in aws._cache if key[:2] == ("client", "dynamodb")]) == 1
+
+
+def test_a_repeat_is_found_with_get_item_where_the_sdk_returns_no_old_item(
+    handler, lambda_context, stack, dynamodb_calls, monkeypatch
+):
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+    # GIVEN an SDK too old for ReturnValuesOnConditionCheckFailure (powertools then reads the record back)
+    monkeypatch.setattr(DynamoDBPersistenceLayer, "boto3_supports_condition_check_failure", staticmethod(lambda _: False))
+    first = post(handler, lambda_context, VALID, KEY)
+    dynamodb_calls.clear()
+    # WHEN the update is repeated with its key, then the key is reused with another body
+    again = post(handler, lambda_context, VALID, KEY)
+    reused = post(handler, lambda_context, {**VALID, "status": "failed"}, KEY)
+    # THEN GetItem (in the trimmed model) found the record: the first answer, then 422
+    assert first[0] == 200 and again == first
+    assert reused == (422, {"error": "Idempotency-Key was already used with another request body"})
+    assert [op for op, _ in dynamodb_calls] == ["PutItem", "GetItem"] * 2
+    assert len(stack.items()) == 1
 
 
 def test_a_failed_store_frees_the_key_for_the_retry(handler, lambda_context, stack, monkeypatch):
