@@ -105,10 +105,12 @@ def fenced_blocks(name: str, section: str) -> list[str]:
 
 
 def test_the_deploy_into_moto_example_runs_as_written(moto_endpoint: str) -> None:
-    # GIVEN docs/deploy.md's two blocks: start the server, then deploy into it
+    # GIVEN docs/deploy.md's two blocks: start the server, then deploy into it. The first used to
+    # be a bare `python -m moto.server -p 5000`, into which the template cannot deploy (the
+    # session's server below has the emulator's additions, so the example passed here only)
     start, deploy = fenced_blocks("docs/deploy.md", "Against a moto server")
-    assert start.split("#")[0].strip() == "python -m moto.server -p 5000"
-    # WHEN the deploy block runs against this session's moto server (the one the first block starts)
+    assert start.split("#")[0].strip() == "python -m scripts.local --emulator-only --port 5000"
+    # WHEN the deploy block runs against this session's moto server (what the first block starts)
     result = run("sh", deploy.replace("http://127.0.0.1:5000", moto_endpoint), moto_endpoint)
     # THEN it deploys
     assert result.returncode == 0, result.stderr[-3000:]
