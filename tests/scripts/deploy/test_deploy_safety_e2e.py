@@ -272,11 +272,12 @@ def test_a_refused_local_endpoint_fails_at_once(host: str, capsys: pytest.Captur
     # GIVEN an endpoint on this machine where nothing listens, and botocore's 10 attempts
     aws = Aws(AwsTarget(region="us-east-1", endpoint_url=f"http://{host}:9"))
     # WHEN a call fails to connect THEN no retry: one error saying what to do, nothing announced
+    # (the emulator it names is one the template deploys into: a bare moto server is not)
     with pytest.raises(DeployError) as raised:
         aws.client("cloudformation").describe_stacks()
     assert str(raised.value) == (
         f"cannot reach http://{host}:9/: nothing listens on this machine at that address (start the emulator "
-        "first, e.g. python -m moto.server -p PORT, or check --endpoint-url / AWS_ENDPOINT_URL)"
+        "first, e.g. python -m scripts.local --emulator-only --port PORT, or check --endpoint-url / AWS_ENDPOINT_URL)"
     )
     assert capsys.readouterr().err == ""
 
