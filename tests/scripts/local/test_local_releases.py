@@ -102,6 +102,10 @@ def test_emulator_only_hosts_every_environments_template(tmp_path: Path) -> None
                           if r.get("LogicalResourceId") == Resources.NOTIFIER_FUNCTION]  # fmt: skip
             aliases = client(url, "lambda").list_aliases(FunctionName=notifier)["Aliases"]
             assert [(a["Name"], a["FunctionVersion"]) for a in aliases] == [(LIVE_ALIAS, "1")]
+            # AND the stack reports its Outputs (bare moto reports none after a change set)
+            [stack] = client(url, "cloudformation").describe_stacks(StackName=f"rel-{env_name}")["Stacks"]
+            outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+            assert (outputs["NotifierFunctionName"], outputs["StageName"]) == (notifier, env_name)
         # AND prod's stack got termination protection from the emulator (it used to answer a 500
         # and log moto's traceback on every prod deploy)
         stacks = client(url, "cloudformation").describe_stacks(StackName="rel-prod")["Stacks"]
