@@ -90,7 +90,7 @@ class Aws:
             endpoint = caught_exception.kwargs["endpoint_url"]
             raise DeployError(
                 f"cannot reach {endpoint}: nothing listens on this machine at that address "
-                "(start the emulator first, e.g. python -m moto.server -p PORT, or check "
+                "(start the emulator first, e.g. python -m scripts.local --emulator-only --port PORT, or check "
                 "--endpoint-url / AWS_ENDPOINT_URL)"
             )
         if isinstance(caught_exception, (ConnectionError, HTTPClientError)) and (

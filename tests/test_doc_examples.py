@@ -105,10 +105,12 @@ def fenced_blocks(name: str, section: str) -> list[str]:
 
 
 def test_the_deploy_into_moto_example_runs_as_written(moto_endpoint: str) -> None:
-    # GIVEN docs/deploy.md's two blocks: start the server, then deploy into it
+    # GIVEN docs/deploy.md's two blocks: start the server, then deploy into it. The first used to
+    # be a bare `python -m moto.server -p 5000`, into which the template cannot deploy (the
+    # session's server below has the emulator's additions, so the example passed here only)
     start, deploy = fenced_blocks("docs/deploy.md", "Against a moto server")
-    assert start.split("#")[0].strip() == "python -m moto.server -p 5000"
-    # WHEN the deploy block runs against this session's moto server (the one the first block starts)
+    assert start.split("#")[0].strip() == "python -m scripts.local --emulator-only --port 5000"
+    # WHEN the deploy block runs against this session's moto server (what the first block starts)
     result = run("sh", deploy.replace("http://127.0.0.1:5000", moto_endpoint), moto_endpoint)
     # THEN it deploys
     assert result.returncode == 0, result.stderr[-3000:]
@@ -145,3 +147,19 @@ def test_the_deploy_help_moto_example_runs_as_written(moto_endpoint: str) -> Non
     # THEN it deploys
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Stack tracking-dev: CREATE_COMPLETE" in result.stdout + result.stderr
+
+
+def test_the_emulator_only_deploy_example_runs_as_written(tmp_path: Path) -> None:
+    # GIVEN docs/deploy.md's emulator block (it started the emulator in the background and deployed
+    # at once, with no credentials: the deploy found nothing listening yet, or no credentials)
+    from tests.scripts.local.support import free_port
+
+    (block,) = fenced_blocks("docs/deploy.md", "Against an emulator: what a bare moto server can host")
+    port = free_port()
+    # WHEN it runs in a fresh shell (no AWS_ variables; only the port differs), then the emulator is stopped
+    code = f"cd {tmp_path}\n" + block.replace(":5000", f":{port}").replace("--port 5000", f"--port {port}")
+    result = run("sh", code + "kill -TERM %1\nwait %1\n", "")
+    # THEN prod deployed into it, and it stopped cleanly
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Stack tracking-prod: CREATE_COMPLETE" in result.stdout + result.stderr
+    assert (tmp_path / "emulator-url.txt").read_text() == f"http://127.0.0.1:{port}\n"

@@ -61,6 +61,12 @@ def _metadata(text: str) -> dict[str, Any]:
     return value
 
 
+def _key(text: str) -> str:
+    if not text:  # an empty key would otherwise be taken for none and replaced by a fresh one
+        raise argparse.ArgumentTypeError("expected a non-empty key (omit the flag for a new one)")
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line: one subcommand per route, the API's location and the signer's options on each."""
     common = argparse.ArgumentParser(add_help=False)
@@ -87,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     track.add_argument("--lat", type=float, required=True)
     track.add_argument("--lng", type=float, required=True)
     track.add_argument("--metadata", type=_metadata, help="a JSON object stored with the update")
-    track.add_argument("--idempotency-key",
+    track.add_argument("--idempotency-key", type=_key,
                        help="sent as Idempotency-Key on every attempt (default: a new UUID; send the same one "
                        "to repeat a call safely)")
     status = commands.add_parser("status", parents=[common, pages], help="GET /status: a shipment's updates")

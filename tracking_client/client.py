@@ -55,7 +55,8 @@ class TrackingClient:
         body: dict[str, Any] = {"tracking_id": tracking_id, "status": status, "location": {"lat": lat, "lng": lng}}
         if metadata is not None:
             body["metadata"] = dict(metadata)
-        key = idempotency_key or str(uuid.uuid4())
+        # Only a missing key is made up: a given one, even empty, is the caller's to send (and the API's to refuse).
+        key = str(uuid.uuid4()) if idempotency_key is None else idempotency_key
         return self._transport.send("POST", f"{self.url}/track", body=body, headers={IDEMPOTENCY_HEADER: key})
 
     def status(self, tracking_id: str, limit: int | None = None) -> Iterator[dict[str, Any]]:

@@ -30,6 +30,8 @@ from moto.cloudformation import parsing
 from moto.codedeploy.models import codedeploy_backends
 from moto.core.common_models import CloudFormationModel
 
+from . import moto_outputs, moto_protection
+
 ALIAS_TYPE = "AWS::Lambda::Alias"
 VERSION_TYPE = "AWS::Lambda::Version"
 APPLICATION_TYPE = "AWS::CodeDeploy::Application"
@@ -295,7 +297,9 @@ MODELS: dict[str, type[CloudFormationModel]] = {
 
 
 def register() -> None:
-    """Teach this process's moto CloudFormation the release resources (idempotent)."""
+    """Teach this process's moto CloudFormation the release resources, termination protection and Outputs (idempotent)."""
+    moto_protection.register()  # a prod deploy turns it on
+    moto_outputs.register()  # the deploy prints them, the client reads ApiEndpoint
     models = parsing.get_model_map()  # cached by moto: the one map every stack operation reads
     models.update(MODELS)
     LambdaStorage.publish_version = _numbered_as_lambda(LambdaStorage.publish_version)  # type: ignore[method-assign]

@@ -99,6 +99,16 @@ def test_each_track_call_has_its_own_key_unless_one_is_given(api: FlakyApi, slee
     assert keys[0] != keys[1] and keys[2] == "order-42-update-1"
 
 
+def test_an_empty_key_given_is_sent_as_given_not_replaced(api: FlakyApi, sleeps: list[float]) -> None:
+    # GIVEN a caller that passes an empty key (it was silently swapped for a fresh UUID, so two
+    # such calls were two unrelated keys)
+    client = make_client(api.url, sleeps)
+    # WHEN it tracks with it
+    client.track("R-1", "pending", 1, 2, idempotency_key="")
+    # THEN the API sees the empty key, and can refuse it
+    assert [r["headers"]["Idempotency-Key"] for r in api.requests] == [""]
+
+
 @pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
 def test_throttling_and_server_errors_are_retried_up_to_the_limit(api: FlakyApi, sleeps: list[float], status: int) -> None:
     # GIVEN an API that keeps failing with STATUS

@@ -127,6 +127,8 @@ def test_cli_without_credentials_is_one_line_and_exit_2(monkeypatch: pytest.Monk
      "{}: error: argument --metadata: expected a JSON object"),
     (["track", "X", "--url", "u", "--status", "pending", "--lat", "north", "--lng", "2"],
      "{}: error: argument --lat: invalid float value: 'north'"),
+    (["track", "X", "--url", "u", "--status", "pending", "--lat", "1", "--lng", "2", "--idempotency-key", ""],
+     "{}: error: argument --idempotency-key: expected a non-empty key (omit the flag for a new one)"),
 ])
 def test_cli_usage_errors_are_one_line_and_exit_2(argv: list[str], message: str, capsys: pytest.CaptureFixture[str],
                                                   monkeypatch: pytest.MonkeyPatch) -> None:

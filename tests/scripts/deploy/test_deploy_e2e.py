@@ -87,9 +87,12 @@ def test_first_deploy_creates_the_stack_with_its_table_and_functions_from_upload
     # AND the plan was printed as a table before executing, and the outputs file written
     out = capsys.readouterr().out
     assert "Action" in out and "AWS::DynamoDB::Table" in out and Resources.TABLE in out
-    assert json.loads(outputs_file.read_text()) == {
-        o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])
-    }
+    written = json.loads(outputs_file.read_text())
+    assert written == {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    # AND they are the stack's real outputs (the emulator used to report none after a change set)
+    api_id = _physical_id(moto_endpoint, "tracking-dev", Resources.REST_API)
+    assert written["ApiEndpoint"] == f"https://{api_id}.execute-api.us-east-1.amazonaws.com/dev"
+    assert (written["TableName"], written["StageName"]) == (table, "dev")
 
 
 def test_second_deploy_changes_nothing_and_uploads_nothing(

@@ -118,15 +118,19 @@ def test_changing_the_environment_of_a_live_stack_is_refused_before_any_change_s
 def test_tables_get_a_stack_policy_and_prod_asks_for_termination_protection(
     moto_endpoint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # GIVEN a template with a table, deployed as prod (moto lacks UpdateTerminationProtection)
+    # GIVEN a template with a table, deployed as prod into the emulator scripts.local runs, which
+    # has UpdateTerminationProtection (bare moto lacks it: the warning's own test is stubbed)
     client(moto_endpoint, "s3").create_bucket(Bucket="artifacts")
     template = _template_with(tmp_path, "t.json", Orders=TABLE)
     code = _deploy(moto_endpoint, tmp_path, "--stack-name", "shop", "--bucket", "artifacts",
                    "--template-file", str(template), "--env", "prod")  # fmt: skip
-    # THEN deployed (exit 0), the emulator's missing call only a warning
+    # THEN deployed (exit 0) and protected, with no warning
     out, err = capsys.readouterr()
     assert code == 0, err
-    assert "warning: the endpoint does not support UpdateTerminationProtection; stack shop is not protected" in err
+    assert "Termination protection enabled on stack shop\n" in out + err
+    assert "warning" not in err
+    stack = client(moto_endpoint, "cloudformation").describe_stacks(StackName="shop")["Stacks"][0]
+    assert stack["EnableTerminationProtection"] is True
     # AND the stack policy denies replacing or deleting the table, allows the rest
     policy = json.loads(client(moto_endpoint, "cloudformation").get_stack_policy(StackName="shop")["StackPolicyBody"])
     assert policy["Statement"][1] == {"Effect": "Deny", "Action": ["Update:Replace", "Update:Delete"],
@@ -268,11 +272,12 @@ def test_a_refused_local_endpoint_fails_at_once(host: str, capsys: pytest.Captur
     # GIVEN an endpoint on this machine where nothing listens, and botocore's 10 attempts
     aws = Aws(AwsTarget(region="us-east-1", endpoint_url=f"http://{host}:9"))
     # WHEN a call fails to connect THEN no retry: one error saying what to do, nothing announced
+    # (the emulator it names is one the template deploys into: a bare moto server is not)
     with pytest.raises(DeployError) as raised:
         aws.client("cloudformation").describe_stacks()
     assert str(raised.value) == (
         f"cannot reach http://{host}:9/: nothing listens on this machine at that address (start the emulator "
-        "first, e.g. python -m moto.server -p PORT, or check --endpoint-url / AWS_ENDPOINT_URL)"
+        "first, e.g. python -m scripts.local --emulator-only --port PORT, or check --endpoint-url / AWS_ENDPOINT_URL)"
     )
     assert capsys.readouterr().err == ""
 

@@ -102,11 +102,20 @@ def test_emulator_only_hosts_every_environments_template(tmp_path: Path) -> None
                           if r.get("LogicalResourceId") == Resources.NOTIFIER_FUNCTION]  # fmt: skip
             aliases = client(url, "lambda").list_aliases(FunctionName=notifier)["Aliases"]
             assert [(a["Name"], a["FunctionVersion"]) for a in aliases] == [(LIVE_ALIAS, "1")]
+            # AND the stack reports its Outputs (bare moto reports none after a change set)
+            [stack] = client(url, "cloudformation").describe_stacks(StackName=f"rel-{env_name}")["Stacks"]
+            outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+            assert (outputs["NotifierFunctionName"], outputs["StageName"]) == (notifier, env_name)
+        # AND prod's stack got termination protection from the emulator (it used to answer a 500
+        # and log moto's traceback on every prod deploy)
+        stacks = client(url, "cloudformation").describe_stacks(StackName="rel-prod")["Stacks"]
+        assert [s["EnableTerminationProtection"] for s in stacks] == [True]
     finally:
         process.send_signal(signal.SIGINT)
         _, err = process.communicate(timeout=30)
-    # AND it stops cleanly on Ctrl-C
+    # AND it stops cleanly on Ctrl-C, having logged no traceback
     assert process.returncode == 0, err.decode()[-2000:]
+    assert "Traceback" not in err.decode(), err.decode()[-2000:]
 
 
 def test_a_release_prunes_versions_beyond_the_environments_keep_count(
