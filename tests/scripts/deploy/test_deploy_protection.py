@@ -185,7 +185,10 @@ def test_a_noecho_pinned_parameter_is_refused_without_its_values(deployer: Deplo
     with pytest.raises(UsageError) as refused:
         deployer.deploy(request(template=template, parameters={"Secret": "hunter2"}, pinned_parameters=("Secret",)))
     assert "hunter2" not in str(refused.value) and "****" not in str(refused.value)
-    assert "refusing to change its Secret (NoEcho)" in str(refused.value)
+    assert str(refused.value) == (
+        "stack tracking-prod: refusing to change its Secret (NoEcho): every named resource would be "
+        "replaced; deploy the new value to its own stack (another --stack-name)"
+    )
 
 
 def _expect_create(stubber: Stubber, changes: list[dict]) -> None:
