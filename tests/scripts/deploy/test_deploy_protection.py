@@ -283,6 +283,31 @@ def test_updates_carry_the_existing_5xx_and_error_alarms_as_rollback_triggers(
             "an alarm rolls it back") in out  # fmt: skip
 
 
+def test_every_watched_alarm_is_named_in_the_rollback_triggers_line(
+    deployer: Deployer, cfn: tuple[Any, Stubber], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a live stack with both the 5XX and the function-errors alarm (one page)
+    from scripts.deploy.protection import rollback_triggers
+    from scripts.deploy.stack import StackInfo
+
+    _, stubber = cfn
+    resources = [_resource("FnErrors", "AWS::CloudWatch::Alarm", "tracking-fn-errors-prod"),
+                 _resource("Api5xx", "AWS::CloudWatch::Alarm", "tracking-api-5xx-prod")]  # fmt: skip
+    stubber.add_response("list_stack_resources", {"StackResourceSummaries": resources}, {"StackName": STACK_ID})
+    # WHEN working out the rollback triggers THEN both, sorted, in the configuration and in one line
+    config = rollback_triggers(deployer.context, request(template=TABLE_TEMPLATE, rollback_monitoring_minutes=5),
+                               StackInfo(STACK_ID, STACK, "UPDATE_COMPLETE"))  # fmt: skip
+    assert config is not None
+    assert [t["Arn"] for t in config["RollbackTriggers"]] == [
+        f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:tracking-api-5xx-prod",
+        f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:tracking-fn-errors-prod",
+    ]
+    assert capsys.readouterr().out == (
+        "Rollback triggers: watching tracking-api-5xx-prod, tracking-fn-errors-prod during the update and "
+        "5 minute(s) after; an alarm rolls it back\n"
+    )
+
+
 def test_allow_replacement_lifts_the_table_policy_for_one_update_and_restores_it_even_on_failure(
     deployer: Deployer, cfn: tuple[Any, Stubber], capsys: pytest.CaptureFixture[str]
 ) -> None:
