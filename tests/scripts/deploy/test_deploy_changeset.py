@@ -119,12 +119,17 @@ def test_an_update_sends_given_values_previous_values_and_sorted_tags(
 def test_a_create_into_a_review_stack_asks_for_no_rollback_triggers(cfn: tuple[Any, Stubber], clock: FakeClock) -> None:
     # GIVEN a review stack (a plan left behind) and a template with a 5XX alarm
     client, stubber = cfn
-    stubber.add_response("create_change_set", {"Id": CHANGE_SET_ID, "StackId": STACK_ID}, _create_params("CREATE", []))
-    stubber.add_response("describe_change_set", change_set("CREATE_COMPLETE", []), {"ChangeSetName": CHANGE_SET_ID})
+    new_id = STACK_ID.replace("1a2b3c4d", "5e6f7a8b")
+    stubber.add_response("create_change_set", {"Id": CHANGE_SET_ID, "StackId": new_id}, _create_params("CREATE", []))
+    described = change_set("CREATE_COMPLETE", [])
+    del described["StackId"]
+    stubber.add_response("describe_change_set", described, {"ChangeSetName": CHANGE_SET_ID})
     # WHEN creating THEN no ListStackResources (a stack being created has no alarms yet), no
     # RollbackConfiguration, and no previous values (a CREATE has none, whatever the review stack says)
     created = create_change_set(_context(client, clock), request(template=ALARM_TEMPLATE), "CREATE", REVIEW)
     assert (created.change_set_type, created.changes) == ("CREATE", ())
+    # AND the stack is the one CreateChangeSet named (its description left it out), not the review stack
+    assert created.stack_id == new_id
 
 
 @pytest.mark.parametrize(("stack", "stack_id"), [(LIVE, STACK_ID), (None, "")])
