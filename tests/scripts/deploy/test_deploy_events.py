@@ -71,6 +71,9 @@ def test_a_last_page_without_a_token_ends_the_poll(cfn: tuple[Any, Stubber]) -> 
     stubber.add_response("describe_stack_events", {}, {"StackName": STACK_ID})
     stubber.add_response("describe_stack_events", {"StackEvents": [event("e1", STACK, ROOT, "CREATE_IN_PROGRESS")]},
                          {"StackName": STACK_ID})  # fmt: skip
+    stubber.add_response("describe_stack_events", {}, {"StackName": STACK_ID})
     stream = EventStream(client, STACK_ID)
     stream.prime()
     assert [e.event_id for e in stream.poll()] == ["e1"]
+    # an answer with no StackEvents at all is no new event
+    assert stream.poll() == []
