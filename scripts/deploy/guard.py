@@ -39,8 +39,8 @@ def guard(context: Context, change_set: ChangeSet, allow_replacement: bool) -> N
     delete_change_set(context, change_set)
     named = ", ".join(f"{c.logical_id} ({c.resource_type}: {_risk(c)})" for c in risky)
     raise ReplacementRefused(
-        f"the change set would replace or remove stateful resources: {named}; it was "
-        "deleted. Re-run with --allow-replacement if the data loss is intended"
+        f"the change set would replace or remove stateful resources: {named}. Nothing changed: the "
+        "change set was deleted. Re-run with --allow-replacement if the data loss is intended"
     )
 
 

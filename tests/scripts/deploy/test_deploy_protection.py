@@ -464,7 +464,8 @@ def test_the_guard_says_what_happens_to_each_refused_resource(
     assert str(refused.value) == (
         "the change set would replace or remove stateful resources: Bucket (AWS::S3::Bucket: removed), "
         "Key (AWS::KMS::Key: replacement Conditional), Logs (AWS::Logs::LogGroup: Dynamic: CloudFormation "
-        "cannot tell what will happen); it was deleted. Re-run with --allow-replacement if the data loss is intended"
+        "cannot tell what will happen). Nothing changed: the change set was deleted. Re-run with "
+        "--allow-replacement if the data loss is intended"
     )
 
 
