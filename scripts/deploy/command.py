@@ -95,8 +95,9 @@ exit codes: 0 deployed or nothing to change; 1 the deploy failed; 2 usage or inp
     parser.add_argument(
         "--allow-replacement", action="store_true",
         help="execute even if the change set replaces, removes or changes unpredictably (Dynamic) a "
-        "table, queue, bucket, KMS key or log group (refused with exit 3 otherwise); lifts the "
-        "stack policy protecting the tables for this one update",
+        "table, queue, bucket, KMS key, log group, database or volume, whatever its DeletionPolicy, "
+        "or removes a nested stack (refused with exit 3 otherwise); lifts the stack policy "
+        "protecting the tables for this one update",
     )  # fmt: skip
     parser.add_argument("--fail-on-empty-changeset", action="store_true", help="exit 1 instead of 0 when there is nothing to change")
     parser.add_argument("--outputs-file", type=non_empty_path, help="write the stack outputs as JSON")

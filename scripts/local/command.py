@@ -248,9 +248,14 @@ def _since(started: float) -> float:
 def _stop_serving(server: Any, app: Any) -> None:
     """Stop accepting, finish the requests already received, then drain the stream pollers."""
     if server is not None:
-        unanswered = server.shutdown(GRACE_S)
-        if unanswered:
-            log.warning("%d request(s) still in progress after %.0fs got no answer", unanswered, GRACE_S)
+        report = server.shutdown(GRACE_S)
+        if report.unanswered:
+            log.warning(
+                "%d request(s) received before the stop got no answer within %.0fs: %d of them stored "
+                "(a client retry stores each again unless it carries an Idempotency-Key), %d still "
+                "running in the function (they may be stored too)",
+                report.unanswered, GRACE_S, report.stored, report.in_function,
+            )  # fmt: skip
     if app is not None:
         undelivered = app.stop(DRAIN_S)
         if undelivered:

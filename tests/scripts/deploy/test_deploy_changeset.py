@@ -46,6 +46,8 @@ from .test_deploy_stubbed import (  # noqa: F401 - fixtures
 )
 
 NAME_RE = r"deploy-\d{14}-[0-9a-f]{8}"
+# An update without alarms to watch says so (left out, CloudFormation would reuse the stack's saved triggers).
+NO_TRIGGERS = {"RollbackTriggers": [], "MonitoringTimeInMinutes": 0}
 LIVE = StackInfo(STACK_ID, STACK, "UPDATE_COMPLETE", parameters=frozenset({"QueueName"}),
                  parameter_values={"QueueName": "orders"})  # fmt: skip
 REVIEW = StackInfo(STACK_ID, STACK, "REVIEW_IN_PROGRESS", parameters=frozenset({"QueueName"}))
@@ -100,7 +102,7 @@ def test_an_update_sends_given_values_previous_values_and_sorted_tags(
              {"ParameterKey": "QueueName", "ParameterValue": "orders-2"}]  # fmt: skip
     tags = [{"Key": "app", "Value": "tracking"}, {"Key": "team", "Value": "logistics"}]
     stubber.add_response("create_change_set", {"Id": CHANGE_SET_ID, "StackId": STACK_ID},
-                         _create_params("UPDATE", given, Tags=tags))  # fmt: skip
+                         _create_params("UPDATE", given, Tags=tags, RollbackConfiguration=NO_TRIGGERS))  # fmt: skip
     stubber.add_response("describe_change_set", change_set("CREATE_COMPLETE", [change("Modify", "Queue", "AWS::SQS::Queue")]),
                          {"ChangeSetName": CHANGE_SET_ID})  # fmt: skip
     # WHEN creating the change set

@@ -12,8 +12,6 @@ from botocore.stub import ANY, Stubber
 from scripts.console import Console
 from scripts.deploy.changeset import ChangeSet, ResourceChange
 from scripts.deploy.deployer import Deployer, DeployResult, Polling
-from scripts.deploy.protection import ALLOW_ALL_POLICY, stack_policy
-from scripts.deploy.template import StackTemplate
 
 from .test_deploy_stubbed import (  # noqa: F401 - fixtures
     CHANGE_SET_ID,
@@ -36,7 +34,6 @@ ROOT = "AWS::CloudFormation::Stack"
 NAME_RE = r"deploy-\d{14}-[0-9a-f]{8}"
 QUEUE_ROW = ResourceChange("Add", "Queue", "AWS::SQS::Queue")
 EMPTY = "The submitted information didn't contain changes. Submit different information to create a change set."
-TABLE_TEMPLATE = StackTemplate.from_text('{"Resources": {"Orders": {"Type": "AWS::DynamoDB::Table"}}}')
 
 
 def _deployer(client: Any, clock: FakeClock, out: io.StringIO) -> Deployer:
@@ -173,18 +170,6 @@ def test_a_create_into_the_review_stack_itself_deletes_nothing(cfn: tuple[Any, S
     _executed(stubber, "CREATE_COMPLETE")
     result = _deployer(client, clock, io.StringIO()).deploy(request())
     assert (result.stack_id, result.status) == (STACK_ID, "CREATE_COMPLETE")
-
-
-def test_a_lifted_policy_is_restored_once_after_a_successful_update(cfn: tuple[Any, Stubber], clock: FakeClock) -> None:
-    # GIVEN a live stack with a table, an allowed replacement that succeeds
-    client, stubber = cfn
-    expect_update_change_set(stubber, [change_set("CREATE_COMPLETE", [change("Modify", "Orders", "AWS::DynamoDB::Table", "True")])])
-    stubber.add_response("set_stack_policy", {}, {"StackName": STACK_ID, "StackPolicyBody": ALLOW_ALL_POLICY})
-    _executed(stubber, "UPDATE_COMPLETE")
-    stubber.add_response("set_stack_policy", {}, {"StackName": STACK_ID, "StackPolicyBody": stack_policy(TABLE_TEMPLATE)})
-    # WHEN deploying THEN the tables' policy is set back exactly once (a second call would fail the Stubber)
-    result = _deployer(client, clock, io.StringIO()).deploy(request(template=TABLE_TEMPLATE, allow_replacement=True))
-    assert result.status == "UPDATE_COMPLETE"
 
 
 def test_single_steps_for_the_bootstrap_command(cfn: tuple[Any, Stubber], clock: FakeClock) -> None:
