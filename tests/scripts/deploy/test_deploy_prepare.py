@@ -58,6 +58,13 @@ CONTINUE = "aws cloudformation continue-update-rollback --stack-name tracking-pr
          "the cause its events name (often a resource changed outside CloudFormation), run "
          f"`{CONTINUE}` (with --resources-to-skip for resources that cannot roll back), wait for "
          "UPDATE_ROLLBACK_COMPLETE, then deploy again"),
+        ("IMPORT_ROLLBACK_FAILED",
+         "stack tracking-prod is IMPORT_ROLLBACK_FAILED: an import of existing resources failed and so did its "
+         "rollback; the stack still holds its own resources (its tables too), so do not delete it. Find the "
+         "resources that failed with `aws cloudformation describe-stack-events --stack-name tracking-prod --region "
+         "eu-west-1`, fix what they name (often a resource changed or deleted outside CloudFormation), then run the "
+         "import again; no rollback command accepts this state, so if the import cannot be completed ask AWS "
+         "Support to recover the stack, then deploy again"),
         ("UPDATE_IN_PROGRESS", "stack tracking-prod is UPDATE_IN_PROGRESS: another operation is running; wait for "
                                "it to finish, then deploy again"),
         ("DELETE_IN_PROGRESS", "stack tracking-prod is DELETE_IN_PROGRESS: another operation is running; wait for "

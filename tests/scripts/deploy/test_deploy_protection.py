@@ -694,3 +694,19 @@ def test_a_policy_action_without_a_replacement_column_is_still_named(deployer: D
         "Q (AWS::SQS::Queue: Dynamic: CloudFormation cannot tell what will happen; Delete: deleted), "
         "V (AWS::EC2::Volume: replacement True; ReplaceAndSnapshot: deleted after a snapshot). Nothing changed"
     )
+
+
+def test_a_stack_policy_that_is_not_json_is_not_the_templates_and_is_set_again(
+    deployer: Deployer, cfn: tuple[Any, Stubber], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a live stack whose policy text does not parse (an emulator's, or a truncated one)
+    from scripts.deploy.protection import repair
+    from scripts.deploy.stack import StackInfo
+
+    _, stubber = cfn
+    policy = stack_policy(TABLE_TEMPLATE)
+    stubber.add_response("get_stack_policy", {"StackPolicyBody": '{"Statement": ['}, {"StackName": STACK_ID})
+    stubber.add_response("set_stack_policy", {}, {"StackName": STACK_ID, "StackPolicyBody": policy})
+    # WHEN a no-op deploy repairs the protection THEN the template's policy is set again, and said
+    repair(deployer.context, request(template=TABLE_TEMPLATE), StackInfo(STACK_ID, STACK, "UPDATE_COMPLETE"), policy)
+    assert capsys.readouterr().out == f"Stack policy of {STACK} was not the template's: set again\n"
