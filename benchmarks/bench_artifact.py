@@ -110,6 +110,8 @@ def provision(endpoint: str) -> dict[str, dict[str, str]]:
         "TOPIC_ARN": topic, "NOTIFY_STATUSES": "delivered,failed", "ENVIRONMENT": tracking_env["ENVIRONMENT"],
         "FEATURE_FLAGS_PARAM": tracking_env["FEATURE_FLAGS_PARAM"], "LOG_LEVEL": tracking_env["LOG_LEVEL"],
         "POWERTOOLS_SERVICE_NAME": "status-notifier", "POWERTOOLS_METRICS_NAMESPACE": "LogisticsTracking",
+        # The state projection's table and shards: the notifier writes the shipment's state first.
+        "STATE_TABLE_NAME": tracking_env["STATE_TABLE_NAME"], "LISTING_SHARDS": tracking_env["LISTING_SHARDS"],
     }  # fmt: skip
     return {"tracking": tracking_env, "notifier": notifier_env}
 

@@ -29,9 +29,13 @@ os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
 
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[str]:
-    """A moto server on 127.0.0.1 (random port) for the whole session; yields its endpoint URL."""
+    """A moto server on 127.0.0.1 (random port) for the whole session, as scripts.local runs it; yields its URL."""
     from moto.server import ThreadedMotoServer
 
+    from scripts.local.moto_releases import register
+
+    # The emulator scripts.local runs: moto taught the template's aliases, versions and CodeDeploy.
+    register()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()

@@ -137,9 +137,10 @@ def test_the_deploy_help_moto_example_runs_as_written(moto_endpoint: str) -> Non
     # and --no-deps, and failed as written)
     epilog = subprocess.run([sys.executable, "-m", "scripts.deploy", "--help"], capture_output=True, text=True,
                             check=True, cwd=REPO_ROOT).stdout
-    example = epilog.split("into a moto server started with `python -m moto.server -p 5000`", 1)[1]
+    example = epilog.split("into the local emulator, started with `python -m scripts.local --emulator-only --port 5000`", 1)[1]
     example = example.split(":\n", 1)[1].split("\n\n", 1)[0]
-    # WHEN it runs in a shell, against this session's moto server (the one the help says to start)
+    # WHEN it runs in a shell, against this session's moto server (with the emulator's release
+    # additions registered, as `scripts.local --emulator-only` starts it)
     result = run("sh", example.replace("http://127.0.0.1:5000", moto_endpoint), moto_endpoint)
     # THEN it deploys
     assert result.returncode == 0, result.stderr[-3000:]

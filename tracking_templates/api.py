@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import binascii
 import json
 from dataclasses import dataclass
 
@@ -21,16 +20,17 @@ from troposphere.apigateway import (
     RestApi,
     Stage,
 )
-from troposphere.awslambda import Permission
+from troposphere.awslambda import Alias, Permission
 from troposphere.iam import Role
 from troposphere.logs import LogGroup
 
 from . import policies, sources
-from .compute import Compute
 from .encryption import Encryption
+from .hashing import definition_hash
 from .inputs import Inputs, stack_tags
 from .logs import Logs, api_execution_log_group
 from .names import REQUEST_MODEL_NAME, REQUEST_VALIDATOR_NAME, REST_API_NAME, Resources
+from .releases import Releases
 from .routes import routes
 from .settings import Settings
 from .suppressions import NO_API_CACHE, checkov_metadata
@@ -92,24 +92,14 @@ class ObjectSchemaModel(Model):
         """Nothing to check beyond the property types (troposphere's would stringify Schema)."""
 
 
-def definition_hash(*objects: AWSObject) -> str:
-    """A short, stable hash of these resources' definitions (ids, types and properties).
-
-    CRC-32 is enough to tell one API definition from the next (a change goes unnoticed with
-    odds of 1 in 4 billion) and, unlike hashlib, costs no OpenSSL load on every synth; binascii's
-    CRC-32 (zlib's, same value) is already loaded by troposphere's imports.
-    """
-    definition = json.dumps([(o.title, o.to_dict()) for o in objects], sort_keys=True, separators=(",", ":"))
-    return f"{binascii.crc32(definition.encode('utf-8')):08x}"
-
-
-def _lambda_proxy(function) -> Integration:
+def _lambda_proxy(alias: Alias) -> Integration:
+    # The alias's ARN (its Ref): API Gateway invokes whatever version CodeDeploy released.
     return Integration(
         Type="AWS_PROXY",
         IntegrationHttpMethod="POST",
         Uri=Sub(
             "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Arn}/invocations",
-            Arn=GetAtt(function, "Arn"),
+            Arn=Ref(alias),
         ),
     )
 
@@ -129,7 +119,7 @@ def _account_logging(inputs: Inputs) -> tuple[Role, Account]:
     return role, Account("ApiGatewayAccount", CloudWatchRoleArn=GetAtt(role, "Arn"))
 
 
-def api(settings: Settings, inputs: Inputs, enc: Encryption, funcs: Compute, log: Logs) -> Api:
+def api(settings: Settings, inputs: Inputs, enc: Encryption, release: Releases, log: Logs) -> Api:
     """A regional REST API with AWS_IAM auth, the request model and a hashed deployment."""
     rest_api = RestApi(
         Resources.REST_API,
@@ -168,7 +158,7 @@ def api(settings: Settings, inputs: Inputs, enc: Encryption, funcs: Compute, log
             HttpMethod=route.method,
             AuthorizationType="AWS_IAM",
             RequestValidatorId=Ref(validator),
-            Integration=_lambda_proxy(funcs.api_function),
+            Integration=_lambda_proxy(release.api_alias),
             **extra,
         ))
         resources.append(resource)
@@ -176,7 +166,9 @@ def api(settings: Settings, inputs: Inputs, enc: Encryption, funcs: Compute, log
         Permission(
             f"{method.title}Permission",
             Action="lambda:InvokeFunction",
-            FunctionName=GetAtt(funcs.api_function, "Arn"),
+            # On the alias: a permission on the unqualified function does not cover it (API Gateway
+            # would answer 500 "Invalid permissions").
+            FunctionName=Ref(release.api_alias),
             Principal="apigateway.amazonaws.com",
             # This API, this method and path only (any stage).
             SourceArn=Sub(

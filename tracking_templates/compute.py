@@ -1,11 +1,12 @@
-"""The two Lambda functions and the stream mapping that drives the notifier."""
+"""The two Lambda functions, the version each publishes, and the stream mapping that drives the notifier."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from troposphere import GetAtt, Parameter, Ref, Sub
+from troposphere import GetAtt, If, NoValue, Parameter, Ref, Sub
 from troposphere.awslambda import (
+    Alias,
     Code,
     DeadLetterConfig,
     DestinationConfig,
@@ -16,7 +17,9 @@ from troposphere.awslambda import (
     Function,
     LoggingConfig,
     OnFailure,
+    SnapStart,
     TracingConfig,
+    Version,
 )
 
 from troposphere.iam import Role
@@ -25,7 +28,8 @@ from troposphere.logs import LogGroup
 from . import sources
 from .encryption import Encryption
 from .iam import Iam
-from .inputs import Inputs, stack_tags
+from .hashing import properties_hash
+from .inputs import HAS_CODE_OBJECT_VERSION, HAS_NOTIFIER_CODE_OBJECT_VERSION, Inputs, stack_tags
 from .logs import Logs
 from .names import (
     API_FUNCTION_NAME,
@@ -49,11 +53,12 @@ NOTIFIER_SERVICE_NAME = "status-notifier"
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Compute:
-    """The API function, the notifier function and the notifier's stream mapping."""
+    """The API function, the notifier function, and the version each publishes."""
 
     api_function: Function
     notifier_function: Function
-    stream_mapping: EventSourceMapping
+    api_version: Version
+    notifier_version: Version
 
 
 def _environment(names: tuple[str, ...], values: dict[str, object], function: str) -> Environment:
@@ -71,6 +76,8 @@ def _function(
     name: str,
     sizing: FunctionSettings,
     code_key: Parameter,
+    code_object_version: Parameter,
+    has_object_version: str,
     role: Role,
     log_group: LogGroup,
     environment: Environment,
@@ -84,7 +91,12 @@ def _function(
         Runtime=LAMBDA_RUNTIME,
         Architectures=[LAMBDA_ARCHITECTURE],
         Handler=HANDLER,
-        Code=Code(S3Bucket=Ref(inputs.code_bucket), S3Key=Ref(code_key)),
+        # The object version pins the zip the deploy uploaded, should the key be written again.
+        Code=Code(
+            S3Bucket=Ref(inputs.code_bucket),
+            S3Key=Ref(code_key),
+            S3ObjectVersion=If(has_object_version, Ref(code_object_version), NoValue),
+        ),
         Role=GetAtt(role, "Arn"),
         MemorySize=sizing.memory_mb,
         Timeout=sizing.timeout_s,
@@ -96,6 +108,33 @@ def _function(
         KmsKeyArn=GetAtt(enc.key, "Arn"),
         Tags=stack_tags(inputs),
         **extra,
+    )
+
+
+def _snapstart(settings: Settings) -> dict[str, object]:
+    # Published versions restore from a snapshot of the initialised function (see docs/releases.md
+    # for why the functions' import-time state is safe to reuse).
+    return {"SnapStart": SnapStart(ApplyOn="PublishedVersions")} if settings.release.snapstart else {}
+
+
+def _version(logical_id: str, function: Function, code_sha256: Parameter) -> Version:
+    """The function's published version: replaced (so published anew) exactly when what Lambda runs changes.
+
+    Every property of a Version requires replacement. CodeSha256 comes from the deploy's own zip:
+    a code change publishes, and Lambda refuses to publish code other than what was built. The
+    Description carries a hash of the function's configuration (all but the code location, which
+    CodeSha256 stands for): a configuration change publishes too; nothing else touches the
+    Version. Old versions are retained for a manual rollback (the deploy prunes beyond
+    keep_versions).
+    """
+    configuration = properties_hash(function, leave_out=("Code",))
+    return Version(
+        logical_id,
+        FunctionName=Ref(function),
+        CodeSha256=Ref(code_sha256),
+        Description=f"configuration {configuration}",
+        DeletionPolicy="Retain",
+        UpdateReplacePolicy="Retain",
     )
 
 
@@ -116,6 +155,8 @@ def compute(
         name=API_FUNCTION_NAME,
         sizing=settings.api_function,
         code_key=inputs.code_key,
+        code_object_version=inputs.code_object_version,
+        has_object_version=HAS_CODE_OBJECT_VERSION,
         role=roles.api_role,
         log_group=log.api_function,
         environment=_environment(
@@ -130,6 +171,7 @@ def compute(
                 t.STATE_TABLE_NAME: Ref(store.state_table),
                 t.STATE_INDEX_NAME: STATE_INDEX,
                 t.LISTING_SHARDS: str(settings.listing_shards),
+                t.IDEMPOTENCY_TABLE_NAME: Ref(store.idempotency_table),
             },
             "tracking function",
         ),
@@ -138,6 +180,7 @@ def compute(
         Description="Logistics tracking API (POST /track, GET /status, GET /shipments)",
         DeadLetterConfig=DeadLetterConfig(TargetArn=GetAtt(store.dlq, "Arn")),
         Metadata=checkov_metadata(NO_VPC),
+        **_snapstart(settings),
     )
     n = sources.notifier_env()
     notifier_function = _function(
@@ -145,6 +188,8 @@ def compute(
         name=NOTIFIER_FUNCTION_NAME,
         sizing=settings.notifier_function,
         code_key=inputs.notifier_code_key,
+        code_object_version=inputs.notifier_code_object_version,
+        has_object_version=HAS_NOTIFIER_CODE_OBJECT_VERSION,
         role=roles.notifier_role,
         log_group=log.notifier_function,
         environment=_environment(
@@ -166,12 +211,23 @@ def compute(
         enc=enc,
         Description="From the table's stream: shipments' current state, then delivered/failed notifications",
         Metadata=checkov_metadata(NO_VPC, STREAM_FAILURES_GO_TO_MAPPING_DLQ),
+        **_snapstart(settings),
     )
+    return Compute(
+        api_function=api_function,
+        notifier_function=notifier_function,
+        api_version=_version(Resources.API_VERSION, api_function, inputs.code_sha256),
+        notifier_version=_version(Resources.NOTIFIER_VERSION, notifier_function, inputs.notifier_code_sha256),
+    )
+
+
+def stream_mapping(settings: Settings, store: Storage, notifier_alias: Alias) -> EventSourceMapping:
+    """The table's stream into the notifier's alias: the version CodeDeploy released gets the records."""
     stream = settings.stream
-    stream_mapping = EventSourceMapping(
+    return EventSourceMapping(
         Resources.STREAM_MAPPING,
         EventSourceArn=GetAtt(store.table, "StreamArn"),
-        FunctionName=Ref(notifier_function),
+        FunctionName=Ref(notifier_alias),
         StartingPosition="LATEST",
         BatchSize=stream.batch_size,
         MaximumBatchingWindowInSeconds=stream.batching_window_s,
@@ -183,4 +239,3 @@ def compute(
         MaximumRecordAgeInSeconds=stream.max_record_age_s,
         DestinationConfig=DestinationConfig(OnFailure=OnFailure(Destination=GetAtt(store.dlq, "Arn"))),
     )
-    return Compute(api_function=api_function, notifier_function=notifier_function, stream_mapping=stream_mapping)

@@ -10,6 +10,7 @@ from .render import dependencies
 GROUPS = (
     ("AWS::ApiGateway::", "API Gateway"),
     ("AWS::Lambda::", "Lambda"),
+    ("AWS::CodeDeploy::", "Releases"),
     ("AWS::IAM::", "IAM"),
     ("AWS::DynamoDB::", "Storage"),
     ("AWS::SQS::", "Storage"),

@@ -7,13 +7,15 @@ from dataclasses import dataclass
 from awacs.aws import Policy, Statement
 from troposphere import Sub
 from troposphere.iam import Policy as InlinePolicy
+from troposphere.awslambda import Function
+from troposphere.cloudwatch import Alarm
 from troposphere.iam import Role
 
 from . import policies
 from .encryption import Encryption
 from .inputs import Inputs, stack_tags
 from .logs import Logs
-from .names import STATE_INDEX
+from .names import STATE_INDEX, Resources
 from .notifications import Notifications
 from .parameters import Parameters
 from .storage import Storage
@@ -27,10 +29,12 @@ class Iam:
     notifier_role: Role
 
 
-def _lambda_role(logical_id: str, policy_name: str, statements: list[Statement], inputs: Inputs) -> Role:
+def _service_role(
+    logical_id: str, policy_name: str, statements: list[Statement], inputs: Inputs, service: str = "lambda.amazonaws.com"
+) -> Role:
     return Role(
         logical_id,
-        AssumeRolePolicyDocument=policies.assumed_by("lambda.amazonaws.com"),
+        AssumeRolePolicyDocument=policies.assumed_by(service),
         # Inline, so the permissions exist the moment the role does (the event source mapping
         # checks them when it is created).
         Policies=[
@@ -45,12 +49,13 @@ def _lambda_role(logical_id: str, policy_name: str, statements: list[Statement],
 
 def iam(inputs: Inputs, enc: Encryption, store: Storage, notes: Notifications, params: Parameters, log: Logs) -> Iam:
     """Least-privilege roles: every resource named, `*` only where AWS has no resource type."""
-    api_role = _lambda_role(
+    api_role = _service_role(
         "TrackingFunctionRole",
         "tracking-processor",
         [
             policies.table_put_and_query(store.table),
             policies.index_query(store.state_table, STATE_INDEX),
+            policies.idempotency_records(store.idempotency_table),
             policies.parameters_read(params.feature_flags),
             policies.log_group_write(log.api_function),
             policies.xray_write(),
@@ -59,7 +64,7 @@ def iam(inputs: Inputs, enc: Encryption, store: Storage, notes: Notifications, p
         ],
         inputs,
     )
-    notifier_role = _lambda_role(
+    notifier_role = _service_role(
         "NotifierFunctionRole",
         "tracking-notifier",
         [
@@ -76,3 +81,18 @@ def iam(inputs: Inputs, enc: Encryption, store: Storage, notes: Notifications, p
         inputs,
     )
     return Iam(api_role=api_role, notifier_role=notifier_role)
+
+
+def release_role(inputs: Inputs, functions: tuple[Function, ...], alarms: tuple[Alarm, ...]) -> Role:
+    """CodeDeploy's service role: move these functions' `live` alias and read these alarms, nothing more.
+
+    Not AWS's managed AWSCodeDeployRoleForLambda: it grants UpdateAlias on every function, SNS
+    Publish and S3 reads on `*`, for hooks and triggers this stack does not use.
+    """
+    return _service_role(
+        Resources.RELEASE_ROLE,
+        "tracking-release",
+        [policies.alias_shift(*functions), policies.alarms_read(*alarms)],
+        inputs,
+        service="codedeploy.amazonaws.com",
+    )

@@ -25,6 +25,14 @@ class Params:
     CODE_BUCKET = "CodeBucket"
     CODE_KEY = "CodeKey"
     NOTIFIER_CODE_KEY = "NotifierCodeKey"
+    # Base64 of each zip's SHA-256 digest, as Lambda reports CodeSha256: the published version
+    # must be exactly the code the deploy built, or Lambda refuses to publish it.
+    CODE_SHA256 = "CodeSha256"
+    NOTIFIER_CODE_SHA256 = "NotifierCodeSha256"
+    # The S3 object version of each zip ("" where the bucket keeps no versions): the function runs
+    # that object even if the key is overwritten later.
+    CODE_OBJECT_VERSION = "CodeObjectVersion"
+    NOTIFIER_CODE_OBJECT_VERSION = "NotifierCodeObjectVersion"
     NOTIFICATION_EMAIL = "NotificationEmail"
 
 
@@ -44,6 +52,21 @@ FUNCTION_CODE_KEY_PARAMS = {
     "notifier": Params.NOTIFIER_CODE_KEY,
 }
 
+# functions/<dir> -> the template parameter that carries its zip's CodeSha256 (base64 of the digest).
+FUNCTION_CODE_SHA256_PARAMS = {
+    "tracking": Params.CODE_SHA256,
+    "notifier": Params.NOTIFIER_CODE_SHA256,
+}
+
+# functions/<dir> -> the template parameter that carries its zip's S3 object version.
+FUNCTION_CODE_VERSION_PARAMS = {
+    "tracking": Params.CODE_OBJECT_VERSION,
+    "notifier": Params.NOTIFIER_CODE_OBJECT_VERSION,
+}
+
+# The alias every caller invokes (API Gateway, the stream mapping); CodeDeploy shifts it.
+LIVE_ALIAS = "live"
+
 # The Lambda runtime and architecture both functions run on; the package script bundles
 # dependency wheels built for exactly this pair.
 LAMBDA_RUNTIME = "python3.13"
@@ -57,6 +80,8 @@ class Resources:
     TABLE = "TrackingTable"
     # One item per shipment: its current state, listed by status through STATE_INDEX.
     STATE_TABLE = "ShipmentStateTable"
+    # POST /track's Idempotency-Key records: each key's first answer, kept for 24 h.
+    IDEMPOTENCY_TABLE = "IdempotencyTable"
     DLQ = "DeadLetterQueue"
     TOPIC = "NotificationTopic"
     EMAIL_SUBSCRIPTION = "NotificationEmailSubscription"
@@ -66,6 +91,17 @@ class Resources:
     API_FUNCTION = "TrackingFunction"
     NOTIFIER_FUNCTION = "NotifierFunction"
     STREAM_MAPPING = "NotifierStreamMapping"
+    # Releases: a published version and the `live` alias per function, shifted by CodeDeploy.
+    API_VERSION = "TrackingFunctionVersion"
+    NOTIFIER_VERSION = "NotifierFunctionVersion"
+    API_ALIAS = "TrackingFunctionAlias"
+    NOTIFIER_ALIAS = "NotifierFunctionAlias"
+    RELEASE_APPLICATION = "ReleaseApplication"
+    API_DEPLOYMENT_GROUP = "TrackingFunctionDeploymentGroup"
+    NOTIFIER_DEPLOYMENT_GROUP = "NotifierFunctionDeploymentGroup"
+    RELEASE_ROLE = "ReleaseRole"
+    API_NEW_VERSION_ERRORS_ALARM = "TrackingNewVersionErrorsAlarm"
+    NOTIFIER_NEW_VERSION_ERRORS_ALARM = "NotifierNewVersionErrorsAlarm"
     REST_API = "TrackingApi"
     REQUEST_MODEL = "TrackingUpdateModel"
     REQUEST_VALIDATOR = "RequestValidator"

@@ -4,18 +4,40 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from troposphere import GetAtt, Ref, Sub
+from troposphere.awslambda import Function, Version
 from troposphere.cloudwatch import Alarm, Dashboard, MetricDimension
+from troposphere.sns import Topic
 
-from .api import Api
 from .compute import Compute
-from .names import DASHBOARD_NAME, STATE_INDEX, Resources
+from .inputs import Inputs
+from .names import DASHBOARD_NAME, LIVE_ALIAS, REST_API_NAME, STATE_INDEX, Resources
 from .notifications import Notifications
 from .settings import Settings
 from .storage import Storage
 
+if TYPE_CHECKING:  # api.py needs this module's release alarms (through releases.py)
+    from .api import Api
+
 PERIOD_S = 300
+# A release is judged minute by minute: a canary's first minutes must be enough to roll it back.
+RELEASE_PERIOD_S = 60
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReleaseAlarms:
+    """The alarms CodeDeploy watches while it shifts each function's alias (any one rolls back)."""
+
+    # The API function's new version's errors, and the stage's 5XX (old and new version alike).
+    api: tuple[Alarm, ...]
+    notifier: tuple[Alarm, ...]
+
+    @property
+    def all(self) -> tuple[Alarm, ...]:
+        """Every release alarm once, in a fixed order."""
+        return tuple(dict.fromkeys((*self.api, *self.notifier)))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,8 +87,40 @@ def _alarm(
     )
 
 
+def _new_version_errors(
+    logical_id: str, name: str, what: str, function: Function, version: Version, threshold: int, topic: Topic
+) -> Alarm:
+    # Lambda publishes invocations through an alias under FunctionName + Resource (`name:alias`) +
+    # ExecutedVersion: this metric counts only the version being released, not the one it replaces.
+    dims = (
+        ("FunctionName", Ref(function)),
+        ("Resource", Sub(f"${{Function}}:{LIVE_ALIAS}", Function=Ref(function))),
+        ("ExecutedVersion", GetAtt(version, "Version")),
+    )
+    return _alarm(logical_id, name, f"The released version of {what} fails (CodeDeploy rolls it back)",
+                  _Metric("AWS/Lambda", "Errors", dims), "Sum", threshold, topic, period=RELEASE_PERIOD_S)
+
+
+def release_alarms(settings: Settings, inputs: Inputs, notes: Notifications, funcs: Compute) -> ReleaseAlarms:
+    """Errors of each function's new version, and the API's 5XX, for CodeDeploy to watch."""
+    a = settings.alarms
+    # The dimensions API Gateway publishes under: the API's name and the stage's name (the values
+    # the REST API and the Stage are given; the alarm must exist before the API refers to the alias).
+    api_dims = (("ApiName", Sub(REST_API_NAME)), ("Stage", Ref(inputs.environment)))
+    api_5xx = _alarm("Api5xxAlarm", "api-5xx", "The API answers 5XX",
+                     _Metric("AWS/ApiGateway", "5XXError", api_dims), "Sum", a.api_5xx_errors, notes.topic,
+                     period=RELEASE_PERIOD_S)
+    api_errors = _new_version_errors(Resources.API_NEW_VERSION_ERRORS_ALARM, "release-errors", "the API function",
+                                     funcs.api_function, funcs.api_version, a.new_version_errors, notes.topic)
+    notifier_errors = _new_version_errors(
+        Resources.NOTIFIER_NEW_VERSION_ERRORS_ALARM, "notifier-release-errors", "the notifier function",
+        funcs.notifier_function, funcs.notifier_version, a.new_version_errors, notes.topic,
+    )
+    return ReleaseAlarms(api=(api_errors, api_5xx), notifier=(notifier_errors,))
+
+
 def observability(
-    settings: Settings, store: Storage, notes: Notifications, funcs: Compute, gateway: Api
+    settings: Settings, store: Storage, notes: Notifications, funcs: Compute, gateway: Api, release: ReleaseAlarms
 ) -> Observability:
     """The original's four alarms with their dimensions, plus errors, DLQ depth and iterator age."""
     a = settings.alarms
@@ -89,8 +143,7 @@ def observability(
     alarms = (
         _alarm("Api4xxAlarm", "api-4xx", "Too many 4XX answers from the API",
                api_metric("4XXError"), "Sum", a.api_4xx_errors, topic, periods=2),
-        _alarm("Api5xxAlarm", "api-5xx", "The API answers 5XX",
-               api_metric("5XXError"), "Sum", a.api_5xx_errors, topic, period=60),
+        *release.all,
         _alarm("ApiLatencyAlarm", "api-latency", "API latency is high (average, ms)",
                api_metric("Latency"), "Average", a.api_latency_ms, topic, periods=2),
         _alarm("TrackingFunctionThrottlesAlarm", "lambda-throttle", "The API function is throttled",

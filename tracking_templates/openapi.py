@@ -99,6 +99,10 @@ def _responses() -> dict[str, dict]:
             "API Gateway: not signed (\"Missing Authentication Token\", also for an unknown route), a bad "
             "signature, or a caller not allowed to invoke the API", _ref("GatewayMessage")),
         "PayloadTooLarge": _answer("API Gateway: a body over 10 MB", _ref("GatewayMessage")),
+        "Conflict": _answer("The function: a request with this Idempotency-Key is still being served; retry later",
+                            _ref("Error")),
+        "UnprocessableContent": _answer("The function: this Idempotency-Key was already used with another body",
+                                        _ref("Error")),
         "TooManyRequests": _answer("API Gateway: the stage's throttling (\"Too Many Requests\")", _ref("GatewayMessage")),
         "InternalError": _answer("The function failed: {\"error\": \"Internal server error\"}, no detail", _ref("Error")),
         "BadGateway": _answer("API Gateway: the function could not be invoked or answered malformed",
@@ -107,8 +111,12 @@ def _responses() -> dict[str, dict]:
     }
 
 
-_STATUS = {"BadRequest": "400", "Forbidden": "403", "PayloadTooLarge": "413", "TooManyRequests": "429",
+_STATUS = {"BadRequest": "400", "Forbidden": "403", "Conflict": "409", "PayloadTooLarge": "413",
+           "UnprocessableContent": "422", "TooManyRequests": "429",
            "InternalError": "500", "BadGateway": "502", "GatewayTimeout": "504"}
+
+
+_BODY_ONLY = ("PayloadTooLarge", "Conflict", "UnprocessableContent")
 
 
 def _parameter(parameter: Parameter) -> dict:
@@ -122,7 +130,8 @@ def _parameter(parameter: Parameter) -> dict:
 
 
 def _operation(route: Route) -> dict:
-    errors = [name for name in _STATUS if name != "PayloadTooLarge" or route.body]
+    # A body can be too large, and only POST /track takes an Idempotency-Key (409, 422).
+    errors = [name for name in _STATUS if name not in _BODY_ONLY or route.body]
     operation = {
         "operationId": route.operation_id,
         "summary": route.summary,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from awacs import dynamodb, kms, logs, sns, sqs, ssm, sts, xray
+from awacs import awslambda, cloudwatch, dynamodb, kms, logs, sns, sqs, ssm, sts, xray
 from awacs.aws import Allow, Policy, Principal, Statement
 from troposphere import GetAtt, Ref, Sub
+from troposphere.awslambda import Function
+from troposphere.cloudwatch import Alarm
 from troposphere.dynamodb import Table
 from troposphere.kms import Key
 from troposphere.logs import LogGroup
@@ -12,6 +14,7 @@ from troposphere.sns import Topic
 from troposphere.sqs import Queue
 from troposphere.ssm import Parameter as SsmParameter
 
+from .names import LIVE_ALIAS
 
 
 def assumed_by(service: str) -> Policy:
@@ -39,6 +42,16 @@ def index_query(table: Table, index_name: str) -> Statement:
         Effect=Allow,
         Action=[dynamodb.Query],
         Resource=[Sub("${Table}/index/" + index_name, Table=GetAtt(table, "Arn"))],
+    )
+
+
+def idempotency_records(table: Table) -> Statement:
+    """What powertools' idempotency layer does to its records: claim, read, complete, release."""
+    return Statement(
+        Sid="IdempotencyRecords",
+        Effect=Allow,
+        Action=[dynamodb.PutItem, dynamodb.GetItem, dynamodb.UpdateItem, dynamodb.DeleteItem],
+        Resource=[GetAtt(table, "Arn")],
     )
 
 
@@ -107,4 +120,30 @@ def key_use(key: Key) -> Statement:
     """Use the stack's key for data (table, queue, topic, Lambda settings): no key management."""
     return Statement(
         Sid="StackKeyUse", Effect=Allow, Action=[kms.Decrypt, kms.GenerateDataKey], Resource=[GetAtt(key, "Arn")]
+    )
+
+
+def alias_shift(*functions: Function) -> Statement:
+    """Read and move these functions' `live` alias (what CodeDeploy does to shift traffic)."""
+    return Statement(
+        Sid="LiveAliasShift",
+        Effect=Allow,
+        Action=[awslambda.GetAlias, awslambda.UpdateAlias, awslambda.GetProvisionedConcurrencyConfig],
+        # The alias ARNs from the functions' (the alias itself waits on CodeDeploy: no Ref to it).
+        Resource=[Sub(f"${{Function}}:{LIVE_ALIAS}", Function=GetAtt(f, "Arn")) for f in functions],
+    )
+
+
+def alarms_read(*alarms: Alarm) -> Statement:
+    """Read the state of exactly these alarms (CodeDeploy stops and rolls back when one fires)."""
+    return Statement(
+        Sid="ReleaseAlarmsRead",
+        Effect=Allow,
+        Action=[cloudwatch.DescribeAlarms],
+        # Built from the name (Ref), not GetAtt(Arn): emulators that skip alarms fail a stack on a
+        # GetAtt of one, while a Ref just resolves to nothing there.
+        Resource=[
+            Sub("arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:${Alarm}", Alarm=Ref(alarm))
+            for alarm in alarms
+        ],
     )

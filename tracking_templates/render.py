@@ -90,8 +90,8 @@ def ordered(template: Template) -> dict:
 
 def to_json(template: Template) -> str:
     """JSON text, byte-identical for the same template."""
-    # indent=1: one value per line for readable diffs, ~10 KB under the 51,200-byte TemplateBody
-    # limit (indent=2 sits at its edge), so a deploy needs no S3 round trip for the template.
+    # indent=1: one value per line for readable diffs. Since the releases' resources (issue 18) the
+    # text is ~60 KB, over the 51,200-byte TemplateBody limit: the deploy sends it by TemplateURL.
     return json.dumps(ordered(template), indent=1, ensure_ascii=False) + "\n"
 
 

@@ -62,11 +62,23 @@ def _page_parameters() -> tuple[Parameter, ...]:
     )
 
 
+def _idempotency_key() -> Parameter:
+    # Optional: a client that may retry sends it (docs/api.md); the handler checks its form.
+    contract = sources.idempotency_contract()
+    return Parameter(
+        name=contract.HEADER, location="header", required=False,
+        description=(f"makes a retry safe: the same key and body again within {contract.WINDOW_S // 3600} h "
+                     "return the first answer and store nothing; the same key with another body is 422"),
+        schema={"type": "string", "minLength": 1, "maxLength": contract.MAX_KEY_CHARS, "pattern": contract.KEY_PATTERN},
+    )
+
+
 def routes() -> tuple[Route, ...]:
     """POST /track, GET /status and GET /shipments, in the template's order."""
     return (
         Route(method="POST", path="track", resource_id="TrackResource", method_id="TrackPostMethod", operation_id="track",
-              summary="Store one tracking update", body=True, answer="TrackAnswer"),
+              summary="Store one tracking update", body=True, answer="TrackAnswer",
+              parameters=(_idempotency_key(),)),
         Route(method="GET", path="status", resource_id="StatusResource", method_id="StatusGetMethod", operation_id="status",
               summary="A page of one shipment's updates, newest first", answer="StatusPage",
               parameters=(Parameter(name="tracking_id", location="querystring", required=True,

@@ -59,6 +59,8 @@ class AlarmSettings:
     dlq_messages: int = 0  # Maximum visible messages over 1 x 300 s: any message is news
     iterator_age_ms: int = 60_000  # Maximum over 1 x 300 s: the notifier falls behind
     table_write_throttles: int = 0  # Sum over 1 x 300 s, per table and index: any throttled write is news
+    # Sum over 1 x 60 s of a released version's errors: above it, CodeDeploy rolls the release back.
+    new_version_errors: int = 0
 
     def __post_init__(self) -> None:
         for field in fields(self):
@@ -80,6 +82,40 @@ class StreamSettings:
         # Bounded retries: AWS allows -1 (forever) and 0..10000; forever would block the shard.
         _check(0 <= self.max_retry_attempts <= 10000, "stream max_retry_attempts not in 0..10000")
         _check(60 <= self.max_record_age_s <= 604800, "stream max_record_age_s not in 60..604800")
+
+
+# CodeDeploy's predefined configurations for Lambda (a custom one would need its own resource).
+LAMBDA_DEPLOYMENT_CONFIGS = frozenset(
+    ("CodeDeployDefault.LambdaAllAtOnce",
+     *(f"CodeDeployDefault.LambdaCanary10Percent{m}Minutes" for m in (5, 10, 15, 30)),
+     *(f"CodeDeployDefault.LambdaLinear10PercentEvery{m}Minute{'s' if m > 1 else ''}" for m in (1, 2, 3, 10)))
+)
+MIN_KEEP_VERSIONS = 2
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReleaseSettings:
+    """How a new version reaches traffic: CodeDeploy's shift, SnapStart, versions kept."""
+
+    # How CodeDeploy moves the `live` alias to a new version (rolled back on failure or alarm).
+    deployment_config: str = "CodeDeployDefault.LambdaAllAtOnce"
+    # SnapStart on published versions (python3.12+; no provisioned concurrency, EFS, or >512 MB /tmp).
+    snapstart: bool = False
+    # Published versions the deploy keeps per function (the previous release stays for a rollback).
+    keep_versions: int = 3
+
+    def __post_init__(self) -> None:
+        _check(
+            self.deployment_config in LAMBDA_DEPLOYMENT_CONFIGS,
+            f"release deployment_config {self.deployment_config!r} is not one of CodeDeploy's Lambda "
+            f"configurations {sorted(LAMBDA_DEPLOYMENT_CONFIGS)}",
+        )
+        _check(isinstance(self.snapstart, bool), "release snapstart must be true or false")
+        _check(
+            isinstance(self.keep_versions, int) and not isinstance(self.keep_versions, bool)
+            and self.keep_versions >= MIN_KEEP_VERSIONS,
+            f"release keep_versions must be an integer >= {MIN_KEEP_VERSIONS} (the previous release stays)",
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -111,6 +147,7 @@ class Settings:
     # Partition keys per status in the listing index: a status takes about this many times
     # 1,000 writes/s, and a listing page costs this many queries (see docs/scale.md).
     listing_shards: int = 2
+    release: ReleaseSettings = ReleaseSettings()
 
     def __post_init__(self) -> None:
         _check(is_valid_env(self.env), f"invalid environment {self.env!r}: must match {ENV_PATTERN}")
@@ -163,6 +200,7 @@ _PROFILES: dict[str, Settings] = {
         throttle_rate_limit=50,
         throttle_burst_limit=100,
         listing_shards=4,
+        release=ReleaseSettings(deployment_config="CodeDeployDefault.LambdaLinear10PercentEvery1Minute"),
     ),
     "prod": Settings(
         env="prod",
@@ -178,6 +216,9 @@ _PROFILES: dict[str, Settings] = {
         termination_protection=True,
         rollback_monitoring_minutes=5,
         listing_shards=16,
+        release=ReleaseSettings(
+            deployment_config="CodeDeployDefault.LambdaCanary10Percent5Minutes", snapstart=True, keep_versions=5
+        ),
     ),
 }
 

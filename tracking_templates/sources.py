@@ -60,6 +60,12 @@ def listing_sharding() -> ModuleType:
 
 
 @lru_cache(maxsize=None)
+def idempotency_contract() -> ModuleType:
+    """POST /track's Idempotency-Key header and table attributes (functions/tracking/tracking_api/idempotency_contract.py)."""
+    return _load(TRACKING_DIR / "tracking_api" / "idempotency_contract.py", "_tracking_api_idempotency_contract")
+
+
+@lru_cache(maxsize=None)
 def tracking_update_schema_text() -> str:
     """The request schema's file text, exactly as the handler loads it."""
     return function_file(TRACKING_SCHEMA_FILE).read_text(encoding="utf-8")

@@ -1,4 +1,4 @@
-"""Stateful storage: the tracking table, the shipments' current state and the dead-letter queue."""
+"""Stateful storage: the tracking table, the shipments' current state, idempotency keys and the dead-letter queue."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from troposphere.dynamodb import (
     SSESpecification,
     StreamSpecification,
     Table,
+    TimeToLiveSpecification,
 )
 from troposphere.sqs import Queue
 
@@ -29,10 +30,11 @@ DLQ_VISIBILITY_TIMEOUT_S = 300
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Storage:
-    """The tracking table (with its stream), the state table and the dead-letter queue."""
+    """The tracking table (with its stream), the state table, the idempotency table and the dead-letter queue."""
 
     table: Table
     state_table: Table
+    idempotency_table: Table
     dlq: Queue
 
 
@@ -85,8 +87,25 @@ def _state_table(settings: Settings, inputs: Inputs, enc: Encryption) -> Table:
     )
 
 
+def _idempotency_table(settings: Settings, inputs: Inputs, enc: Encryption) -> Table:
+    """POST /track's Idempotency-Key records (powertools' layout): the key's first answer, expiring by TTL.
+
+    Protected like the other tables: a lost record within its 24 h lets a client's retry store
+    an update twice.
+    """
+    contract = sources.idempotency_contract()
+    return Table(
+        Resources.IDEMPOTENCY_TABLE,
+        AttributeDefinitions=[AttributeDefinition(AttributeName=contract.KEY_ATTRIBUTE, AttributeType="S")],
+        KeySchema=[KeySchema(AttributeName=contract.KEY_ATTRIBUTE, KeyType="HASH")],
+        # Records are stale after their window; TTL deletes them for free (writes are not billed).
+        TimeToLiveSpecification=TimeToLiveSpecification(AttributeName=contract.EXPIRY_ATTRIBUTE, Enabled=True),
+        **_data_protection(settings, inputs, enc),
+    )
+
+
 def storage(settings: Settings, inputs: Inputs, enc: Encryption) -> Storage:
-    """The table keyed by shipment and time (with a stream), the state table, and the DLQ."""
+    """The table keyed by shipment and time (with a stream), the state table, the idempotency table, the DLQ."""
     table = Table(
         Resources.TABLE,
         AttributeDefinitions=[
@@ -109,5 +128,8 @@ def storage(settings: Settings, inputs: Inputs, enc: Encryption) -> Storage:
         Tags=stack_tags(inputs),
     )
     return Storage(
-        table=_retained(table), state_table=_retained(_state_table(settings, inputs, enc)), dlq=_retained(dlq)
+        table=_retained(table),
+        state_table=_retained(_state_table(settings, inputs, enc)),
+        idempotency_table=_retained(_idempotency_table(settings, inputs, enc)),
+        dlq=_retained(dlq),
     )

@@ -5,15 +5,16 @@ from __future__ import annotations
 from troposphere import FindInMap, GetAtt, Output, Partition, Ref, Sub, Template
 
 from .api import api
-from .compute import compute
+from .compute import compute, stream_mapping
 from .encryption import encryption
 from .iam import iam
-from .inputs import HAS_NOTIFICATION_EMAIL, inputs
+from .inputs import inputs
 from .logs import logs
 from .names import MoreOutputs, Outputs
 from .notifications import notifications
-from .observability import observability
+from .observability import observability, release_alarms
 from .parameters import parameters
+from .releases import releases
 from .settings import Settings
 from .storage import storage
 
@@ -34,7 +35,8 @@ def build_template(settings: Settings) -> Template:
     ins = inputs(settings)
     for parameter in ins.parameters:
         t.add_parameter(parameter)
-    t.add_condition(HAS_NOTIFICATION_EMAIL, ins.has_notification_email)
+    for name, condition in ins.conditions.items():
+        t.add_condition(name, condition)
     t.add_mapping(CONSOLE_MAPPING, CONSOLE_HOSTS)
 
     enc = encryption(ins)
@@ -44,13 +46,18 @@ def build_template(settings: Settings) -> Template:
     log = logs(settings, ins, enc)
     roles = iam(ins, enc, store, notes, params, log)
     funcs = compute(settings, ins, enc, store, notes, params, log, roles)
-    gateway = api(settings, ins, enc, funcs, log)
-    watch = observability(settings, store, notes, funcs, gateway)
+    watch_release = release_alarms(settings, ins, notes, funcs)
+    release = releases(settings, ins, funcs, watch_release)
+    mapping = stream_mapping(settings, store, release.notifier_alias)
+    gateway = api(settings, ins, enc, release, log)
+    watch = observability(settings, store, notes, funcs, gateway, watch_release)
 
     t.add_resource(enc.key)
-    t.add_resource([store.table, store.state_table, store.dlq, notes.topic, notes.email_subscription, *params.all])
+    t.add_resource([store.table, store.state_table, store.idempotency_table, store.dlq, notes.topic,
+                    notes.email_subscription, *params.all])
     t.add_resource([log.api_function, log.notifier_function, log.api_access, roles.api_role, roles.notifier_role])
-    t.add_resource([funcs.api_function, funcs.notifier_function, funcs.stream_mapping])
+    t.add_resource([funcs.api_function, funcs.notifier_function, funcs.api_version, funcs.notifier_version])
+    t.add_resource([*release.all, mapping])
     t.add_resource([gateway.rest_api, *gateway.resources, gateway.model, gateway.validator, *gateway.methods])
     t.add_resource([*gateway.permissions, *gateway.account_logging, gateway.execution_log, gateway.deployment,
                     gateway.stage])

@@ -7,6 +7,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from status_notifier import clients, snapstart
 from status_notifier.config import NotifierConfig
 from status_notifier.notifier import StatusNotifier
 from status_notifier.observability import logger, metrics, tracer
@@ -14,6 +15,8 @@ from status_notifier.observability import logger, metrics, tracer
 # Report failures per record even when all of them fail: the response is always the partial
 # batch response, and the event source mapping retries from the first failed sequence number.
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
+# A SnapStart restore re-seeds `random` and forgets the clients and the cached flags.
+snapstart.register(clients.reset)
 
 
 @logger.inject_lambda_context

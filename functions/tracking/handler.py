@@ -17,8 +17,8 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
-from tracking_api import aws, env, flags, jsonio, listing_token, pagination, validation
-from tracking_api.errors import InvalidRequest
+from tracking_api import aws, env, flags, idempotency, jsonio, listing_token, pagination, snapstart, validation
+from tracking_api.errors import InvalidRequest, Refused
 from tracking_api.listing import ShipmentListing
 from tracking_api.observability import logger, metrics, tracer
 from tracking_api.storage import TrackingStore
@@ -34,11 +34,18 @@ INTERNAL_ERROR = "Internal server error"
 
 T = TypeVar("T")
 app = APIGatewayRestResolver(serializer=jsonio.dumps)
+# A SnapStart restore re-seeds `random` and forgets clients and remembered flag failures.
+snapstart.register(aws.reset, flags.reset)
+
+
+def _dynamodb() -> Any:
+    # One client for both tables; a listing page queries every shard of a status at once.
+    return aws.client("dynamodb", parallel_requests=_listing_shards())
 
 
 def _store() -> TrackingStore:
     return TrackingStore(
-        aws.client("dynamodb"),
+        _dynamodb(),
         table_name=os.environ[env.TABLE_NAME],
         environment=os.environ.get(env.ENVIRONMENT, ""),
     )
@@ -46,7 +53,7 @@ def _store() -> TrackingStore:
 
 def _listing() -> ShipmentListing:
     return ShipmentListing(
-        aws.client("dynamodb"),
+        _dynamodb(),
         table_name=os.environ[env.STATE_TABLE_NAME],
         index_name=os.environ[env.STATE_INDEX_NAME],
     )
@@ -101,14 +108,29 @@ def _counted(call: Callable[[], T], ok: str, failed: str) -> T:
     return result
 
 
+def _store_update(update: validation.TrackingUpdate) -> dict[str, Any]:
+    timestamp = _counted(lambda: _store().put_update(update), STORED, STORE_FAILED)
+    # Not "timestamp": powertools' formatter writes the log record's own time under that key.
+    logger.info("Tracking update stored", extra={"tracking_id": update.tracking_id, "update_timestamp": timestamp})
+    return {"message": "Tracking update stored", "tracking_id": update.tracking_id, "timestamp": timestamp}
+
+
 @app.post("/track")
 def track() -> dict[str, Any]:
-    """Store one tracking update."""
+    """Store one tracking update (once per Idempotency-Key, when the request carries one)."""
     update = validation.parse_tracking_update(_request_text())
+    event = app.current_event.raw_event
+    key = idempotency.key_from(event.get("headers"), event.get("multiValueHeaders"))
     _feature_flags()
-    timestamp = _counted(lambda: _store().put_update(update), STORED, STORE_FAILED)
-    logger.info("Tracking update stored", extra={"tracking_id": update.tracking_id, "timestamp": timestamp})
-    return {"message": "Tracking update stored", "tracking_id": update.tracking_id, "timestamp": timestamp}
+    if key is None:
+        return _store_update(update)
+    return idempotency.once(
+        key,
+        update,
+        lambda: _store_update(update),
+        table_name=os.environ[env.IDEMPOTENCY_TABLE_NAME],
+        context=app.lambda_context,
+    )
 
 
 @app.get("/status")
@@ -144,6 +166,12 @@ def _error(status_code: int, message: str) -> Response:
 def _invalid_request(exc: InvalidRequest) -> Response:
     logger.info("Request rejected", extra={"reason": exc.message})
     return _error(400, exc.message)
+
+
+@app.exception_handler(Refused)
+def _refused(exc: Refused) -> Response:
+    logger.info("Request refused", extra={"reason": exc.message, "status_code": exc.status_code})
+    return _error(exc.status_code, exc.message)
 
 
 @app.not_found

@@ -54,15 +54,27 @@ print its changes, execute it while streaming the stack events, and print the ou
 Safeguards: the replacement guard (exit 3) over nested stacks too; a stack policy denying
 replacement or deletion of the template's tables; rollback triggers on the stack's API 5XX and
 function-error alarms; termination protection for prod; a failed first create leaves nothing
-behind (RetainExceptOnCreate); a live stack is never moved to another --env.""",
+behind (RetainExceptOnCreate); a live stack is never moved to another --env.
+
+Releases: each zip's CodeSha256 and S3 object version are passed to the template, so a
+function publishes a new version exactly when its code or configuration changed, and
+CodeDeploy moves its `live` alias to it as the environment says (dev all at once, staging
+10 % a minute, prod a 10 % canary for 5 minutes), rolling back when an alarm fires. The
+deploy shows the shift (deployment id, traffic per version, time left), refuses to start
+while a deployment of the stack is still running, exits 1 when CodeDeploy rolled back
+(naming the alarm and the `aws deploy get-deployment` command), and afterwards deletes
+versions beyond the environment's keep count that no alias or mapping uses. Roll back by
+hand: aws lambda update-alias --function-name NAME --name live --function-version N""",
         epilog="""examples:
   python -m scripts.deploy --stack-name tracking-dev --env dev
   python -m scripts.deploy --stack-name tracking-prod --env prod --no-execute   # review the plan
-into a moto server started with `python -m moto.server -p 5000` (any credentials; no zips run there):
+into the local emulator, started with `python -m scripts.local --emulator-only --port 5000`
+(a bare moto server cannot host the aliases and CodeDeploy groups; any credentials; no zips run there):
   AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing python -m scripts.deploy \\
     --stack-name tracking-dev --region us-east-1 --endpoint-url http://127.0.0.1:5000 --no-deps
 
-exit codes: 0 deployed or nothing to change; 1 the deploy failed; 2 usage or input error;
+exit codes: 0 deployed or nothing to change; 1 the deploy failed (or CodeDeploy rolled the
+release back); 2 usage or input error;
 3 refused by the replacement guard; 4 timed out waiting (the stack may still be changing);
 130 interrupted (what carries on in CloudFormation is said). See docs/deploy.md.""",
         formatter_class=argparse.RawDescriptionHelpFormatter,

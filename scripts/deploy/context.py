@@ -42,9 +42,9 @@ class Context:
     # --region/--endpoint-url as given, for the aws commands printed as hints.
     cli_options: tuple[str, ...] = ()
 
-    def aws_command(self, *words: str) -> str:
-        """An `aws cloudformation ...` command line that reaches the same region and endpoint."""
-        return shlex.join(["aws", "cloudformation", *words, *self.cli_options])
+    def aws_command(self, *words: str, service: str = "cloudformation") -> str:
+        """An `aws SERVICE ...` command line (cloudformation by default) that reaches the same region and endpoint."""
+        return shlex.join(["aws", service, *words, *self.cli_options])
 
 
 def error_code(error: ClientError) -> str:

@@ -9,15 +9,18 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from ..console import Console
+from ..errors import DeployError
 from .changeset import ChangeSet, create_change_set, delete_change_set, parameter_list, show_change_set
 from .context import Context, Polling
 from .execute import StackFailed, execute
 from .guard import check_pinned, guard
 from .prepare import prepare
 from .protection import policy_lifted, protect, repair, stack_policy
+from .release import ReleaseClients, ShiftFollower, check_no_release_in_progress, prune_versions, shifted_aliases
 from .request import DeployRequest
 from .stack import REVIEW, UPDATABLE_STATES, StackInfo, describe_stack, find_stack, physical_id, remove_review_stack
 
@@ -53,8 +56,13 @@ class Deployer:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         cli_options: tuple[str, ...] = (),
+        release: ReleaseClients | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.context = Context(cfn, s3, polling or Polling(), console or Console(), sleep, clock, cli_options)
+        # CodeDeploy, Lambda and CloudWatch: None, and releases are neither checked, followed nor pruned.
+        self.release = release
+        self.now = now
 
     def deploy(self, request: DeployRequest) -> DeployResult:
         """Find and prepare the stack, create and show the change set, guard it, execute it, protect it."""
@@ -68,13 +76,43 @@ class Deployer:
         guard(context, change_set, request.allow_replacement)
         if not request.execute:
             return self._not_executed(request, stack, change_set)
+        follower = self._release_follower(request, stack, change_set)
         with policy_lifted(context, request, stack, change_set.stack_id):
-            final = execute(context, change_set, name)
+            try:
+                final = execute(context, change_set, name, follower)
+            except StackFailed:
+                if follower is not None:
+                    follower.finish()  # says which deployment rolled back and why, before the stack's reasons
+                raise
+        rolled_back = follower.finish() if follower is not None else []
+        if rolled_back:  # CloudFormation fails the alias update then; never call such a deploy a success
+            raise DeployError(f"CodeDeploy rolled back {', '.join(f.deployment_id for f in rolled_back)} "
+                              f"of stack {name}")  # fmt: skip
         context.console.info(f"Stack {name}: {final.status}")
         protect(context, request, final, stack_policy(request.template))
         if stack is not None and stack.status == REVIEW and stack.stack_id != final.stack_id:
             remove_review_stack(context, stack.stack_id, name)
+        if self.release is not None and request.keep_versions:
+            prune_versions(context, self.release, final.stack_id, request.keep_versions)
         return DeployResult(name, final.stack_id, "deployed", final.status, final.outputs, change_set)
+
+    def _release_follower(
+        self, request: DeployRequest, stack: StackInfo | None, change_set: ChangeSet
+    ) -> ShiftFollower | None:
+        """Refuse to start over a CodeDeploy deployment in progress; the follower of the shift to come."""
+        aliases = shifted_aliases(request.template)
+        if self.release is None or not aliases:
+            return None
+        if stack is not None and stack.status != REVIEW:
+            try:
+                if not check_no_release_in_progress(self.context, self.release, change_set.stack_id, request.template):
+                    return None
+            except DeployError:
+                delete_change_set(self.context, change_set)
+                raise
+        # A minute of slack for the clock of this machine against CodeDeploy's.
+        started = self.now() - timedelta(minutes=1)
+        return ShiftFollower(self.context, self.release, change_set.stack_id, aliases, started, self.now)
 
     def _up_to_date(self, request: DeployRequest, stack: StackInfo | None, change_set: ChangeSet) -> DeployResult:
         delete_change_set(self.context, change_set)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..errors import DeployError, DeployTimeout, Interrupted
 from .changeset import ChangeSet
 from .context import LOST_CONNECTION, Context, token
@@ -20,8 +22,12 @@ class StackFailed(DeployError):
         self.failures = failures
 
 
-def execute(context: Context, change_set: ChangeSet, stack_name: str) -> StackInfo:
-    """Execute the change set, stream the stack's events, and confirm the final state."""
+# Shown each new batch of events while waiting (the release follower: CodeDeploy's shift).
+Watch = Callable[[list[StackEvent]], None]
+
+
+def execute(context: Context, change_set: ChangeSet, stack_name: str, watch: Watch | None = None) -> StackInfo:
+    """Execute the change set, stream the stack's events (and to WATCH), and confirm the final state."""
     stream = EventStream(context.cfn, change_set.stack_id)
     stream.prime()
     # RetainExceptOnCreate: a rollback deletes what this operation created even where the
@@ -30,7 +36,7 @@ def execute(context: Context, change_set: ChangeSet, stack_name: str) -> StackIn
     context.cfn.execute_change_set(
         ChangeSetName=change_set.arn, ClientRequestToken=token(), RetainExceptOnCreate=True
     )
-    final = wait_stack(context, change_set.stack_id, stack_name, stream)
+    final = wait_stack(context, change_set.stack_id, stack_name, stream, watch)
     if final.status in SUCCESS_STATES:
         return final
     failures = stream.failures()
@@ -52,8 +58,10 @@ def delete_stack(context: Context, stack: StackInfo) -> None:
         raise DeployError(f"could not delete stack {stack.name}: it is {final.status}")
 
 
-def wait_stack(context: Context, stack_id: str, stack_name: str, stream: EventStream) -> StackInfo:
-    """Poll the stack (by id) and its new events until no operation is running."""
+def wait_stack(
+    context: Context, stack_id: str, stack_name: str, stream: EventStream, watch: Watch | None = None
+) -> StackInfo:
+    """Poll the stack (by id) and its new events until no operation is running; WATCH sees each batch."""
     polling = context.polling
     started = context.clock()
     delay = polling.delay
@@ -62,11 +70,14 @@ def wait_stack(context: Context, stack_id: str, stack_name: str, stream: EventSt
     try:
         while True:
             stack = describe_stack(context, stack_id)
-            for event in stream.poll():
+            events = stream.poll()
+            for event in events:
                 context.console.info(event.line())
                 # DescribeStacks may still answer with the status from before the call;
                 # only the root stack's own terminal event says this operation ended.
                 settled = settled or _ends_operation(event, stack_name)
+            if watch is not None:
+                watch(events)
             if stack is None:
                 raise DeployError(f"stack {stack_name} ({stack_id}) disappeared while waiting")
             if not stack.in_progress and settled:

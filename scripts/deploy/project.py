@@ -7,7 +7,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tracking_templates.cli import DEFAULT_ENV
-from tracking_templates.names import ENV_PATTERN, FUNCTION_CODE_KEY_PARAMS, Params, is_valid_env
+from tracking_templates.names import (
+    ENV_PATTERN,
+    FUNCTION_CODE_KEY_PARAMS,
+    FUNCTION_CODE_SHA256_PARAMS,
+    FUNCTION_CODE_VERSION_PARAMS,
+    Params,
+    is_valid_env,
+)
 from tracking_templates.settings_file import NO_FILE, SettingsFile
 from tracking_templates.sources import FUNCTIONS_DIR
 
@@ -15,10 +22,19 @@ from ..aws import Aws, cli_options
 from ..cli import writable_dir
 from ..console import Console
 from ..errors import UsageError
-from ..package.packager import DEFAULT_OUTPUT_DIR, NO_BYTECODE_NOTE, Packager, bytecode_interpreter, plan_upload, upload
-from ..package.s3upload import UPLOAD_NOTES
+from ..package.packager import (
+    DEFAULT_OUTPUT_DIR,
+    NO_BYTECODE_NOTE,
+    Packager,
+    UploadedZip,
+    bytecode_interpreter,
+    plan_upload,
+    upload,
+)
+from ..package.s3upload import MISMATCH, MISSING, UPLOAD_NOTES
 from .bootstrap import DEFAULT_BOOTSTRAP_STACK, ensure_bootstrapped
 from .deployer import Deployer, DeployRequest, DeployResult, Polling
+from .release import VERSION_TYPE, ReleaseClients, shifted_aliases
 from .names import validate_stack_name, validate_stack_tags
 from .template import StackTemplate
 
@@ -63,17 +79,22 @@ class DeployOptions:
 
 
 def synthesize(env: str, settings_file: SettingsFile = NO_FILE) -> StackTemplate:
-    """The project's template for ENV (its settings: built-in profile, then SETTINGS_FILE),
-    rendered as `python -m tracking_templates` does."""
+    """The project's template for ENV (its settings: built-in profile, then SETTINGS_FILE), as
+    `python -m tracking_templates` writes it but without whitespace."""
+    import json
+
     from tracking_templates import build_template
-    from tracking_templates.render import to_json
+    from tracking_templates.render import ordered
     from tracking_templates.settings import SettingsError
 
     try:
         settings = settings_file.settings_for(env)
     except SettingsError as error:
         raise UsageError(f"--env {env}: {error}") from None
-    return StackTemplate.from_text(to_json(build_template(settings)), f"template for env {env}")
+    # Indented, the release resources (issue 18) put it over the 51,200-byte TemplateBody limit
+    # (~60 KB); compact (~41 KB) it still travels inline, so a plan writes nothing to S3.
+    body = json.dumps(ordered(build_template(settings)), separators=(",", ":"), ensure_ascii=False)
+    return StackTemplate.from_text(body, f"template for env {env}")
 
 
 def load_template(options: DeployOptions) -> StackTemplate:
@@ -100,6 +121,21 @@ def code_key_parameters(template: StackTemplate) -> dict[str, str]:
     }
 
 
+def code_parameters(template: StackTemplate, uploaded: UploadedZip) -> dict[str, str]:
+    """The parameters describing one function's zip (key, CodeSha256, object version), those the template declares.
+
+    A template from before releases (`--template-file`) declares only the key: the rest is not sent.
+    """
+    values = {
+        FUNCTION_CODE_KEY_PARAMS[uploaded.function]: uploaded.key,
+        # Lambda refuses to publish a version whose code is not this digest: the built zip.
+        FUNCTION_CODE_SHA256_PARAMS[uploaded.function]: uploaded.code_sha256,
+        # "": the bucket keeps no versions (an emulator) or, for a plan, the key lacks this build.
+        FUNCTION_CODE_VERSION_PARAMS[uploaded.function]: uploaded.version_id,
+    }
+    return {param: value for param, value in values.items() if param in template.parameters}
+
+
 def deploy_stack(options: DeployOptions, aws: Aws, console: Console | None = None) -> DeployResult:
     """The whole deploy: template, bucket, code upload, change set, execution."""
     console = console or Console()
@@ -115,7 +151,10 @@ def deploy_stack(options: DeployOptions, aws: Aws, console: Console | None = Non
             console.warn(NO_BYTECODE_NOTE)
     aws.check_credentials()
     cfn, s3 = aws.client("cloudformation"), aws.client("s3")
-    deployer = Deployer(cfn, s3, options.polling, console, cli_options=cli_options(aws.target))
+    release = None
+    if shifted_aliases(template) or template.resources_of_type(VERSION_TYPE):
+        release = ReleaseClients(aws.client("codedeploy"), aws.client("lambda"), aws.client("cloudwatch"))
+    deployer = Deployer(cfn, s3, options.polling, console, cli_options=cli_options(aws.target), release=release)
     bucket = options.bucket or ensure_bootstrapped(deployer, options.bootstrap_stack).bucket
 
     computed: dict[str, str] = {}
@@ -126,10 +165,10 @@ def deploy_stack(options: DeployOptions, aws: Aws, console: Console | None = Non
     if code_keys:
         packager = Packager(options.functions_dir, options.output_dir, options.bundle_deps, interpreter=interpreter)
         send = upload if options.upload else plan_upload
-        for function, param in sorted(code_keys.items()):
+        for function in sorted(code_keys):
             uploaded = send(s3, packager.build(function), bucket, options.stack_name)
-            console.info(f"{function}: {uploaded.uri} ({UPLOAD_NOTES[uploaded.outcome]})")
-            computed[param] = uploaded.key
+            console.info(f"{function}: {uploaded.uri} ({UPLOAD_NOTES[uploaded.outcome]}){_version_note(uploaded)}")
+            computed.update(code_parameters(template, uploaded))
 
     parameters = {**computed, **options.parameter_overrides}
     settings = protection_settings(template, parameters, options.settings_file)
@@ -146,8 +185,19 @@ def deploy_stack(options: DeployOptions, aws: Aws, console: Console | None = Non
         rollback_monitoring_minutes=settings.rollback_monitoring_minutes,
         # Every named resource is "...-${Environment}": another value replaces them all.
         pinned_parameters=(Params.ENVIRONMENT,),
+        # Only a template that publishes versions has them pruned (a user's own are not ours to delete).
+        keep_versions=settings.release.keep_versions if template.resources_of_type(VERSION_TYPE) else 0,
     )
     return deployer.deploy(request)
+
+
+def _version_note(uploaded: UploadedZip) -> str:
+    """Which S3 object version the function is pinned to, for the upload line ("" when none)."""
+    if uploaded.version_id:
+        return f" version {uploaded.version_id}"
+    if uploaded.outcome in (MISSING, MISMATCH):
+        return ", no object version yet: this plan leaves it empty, a deploy pins the one it uploads"
+    return ""  # an unversioned bucket (an emulator): the key alone names the code
 
 
 def protection_settings(

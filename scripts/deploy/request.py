@@ -27,3 +27,5 @@ class DeployRequest:
     # Parameters a live stack may never change (Environment: every named resource would be
     # replaced); a request with another value is refused before any change set.
     pinned_parameters: tuple[str, ...] = ()
+    # After a successful deploy, keep this many newest versions per function (0: prune nothing).
+    keep_versions: int = 0

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import sys
 import tempfile
 import threading
@@ -111,6 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_argument(parser)
     parser.add_argument("--no-streams", action="store_true",
                         help="do not poll the table's stream (no notifier invocations)")
+    parser.add_argument("--emulator-only", action="store_true",
+                        help="only start the emulator, on --host/--port, and print its URL: a moto server that "
+                        "hosts every environment's template (aliases, versions, CodeDeploy groups), for "
+                        "`python -m scripts.deploy --endpoint-url URL`; nothing is deployed")
     return parser
 
 
@@ -160,10 +165,13 @@ def _results_stream() -> Iterator[TextIO]:
             results.close()
 
 
-def _start_emulator() -> Any:
+def _start_emulator(host: str = "127.0.0.1", port: int = 0) -> Any:
     from moto.server import ThreadedMotoServer
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    from .moto_releases import register
+
+    register()  # in this process only: the server thread shares moto's CloudFormation models
+    server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     server.start()
     return server
 
@@ -263,6 +271,37 @@ def _stop_serving(server: Any, app: Any) -> None:
                         undelivered)
 
 
+def serve_emulator(host: str, port: int) -> int:
+    """`--emulator-only`: the emulator alone, its URL on stdout's first line, until SIGINT/SIGTERM."""
+    previous = {s: signal.signal(s, _raise_interrupted) for s in (signal.SIGINT, signal.SIGTERM)}
+    emulator = None
+    try:
+        try:
+            # werkzeug, in moto's server thread, exits that thread on a busy port and moto's start()
+            # then waits for ever: try the address here first.
+            socket.create_server((host, port)).close()
+        except OSError as error:
+            print(f"error: cannot listen on {host}:{port}: {error.strerror}", file=sys.stderr)
+            return 1
+        emulator = _start_emulator(host, port)
+        url = _emulator_url(emulator)
+        print(url, flush=True)
+        log.info("emulator at %s: it hosts every environment's template (Ctrl-C to stop); deploy with "
+                 "python -m scripts.deploy --stack-name tracking-dev --env dev --region REGION --endpoint-url %s",
+                 url, url)
+        log.info("CodeDeploy is not driven here: an update moves each alias at once, as AllAtOnce would")
+        threading.Event().wait()
+    except _Interrupted:
+        pass
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if emulator is not None:
+            emulator.stop()
+    log.info("stopped")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse flags, deploy into an embedded emulator, serve until SIGINT/SIGTERM; return the exit code."""
     started = time.monotonic()
@@ -282,6 +321,8 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         parser.exit(2, f"{parser.prog}: error: {error}\n")
     _configure_logging()
+    if args.emulator_only:
+        return serve_emulator(args.host, args.port)
     _configure_process(args.region)
 
     from .gateway.server import LocalApiServer

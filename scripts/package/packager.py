@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from tracking_templates.sources import FUNCTIONS_DIR
 
 from . import bytecode, deps
 from .interpreter import Interpreter, find_interpreter
-from .s3upload import REPLACED, UPLOADED, check_object, object_key, upload_if_missing
+from .s3upload import REPLACED, UPLOADED, find_object, object_key, upload_object
 from .zipbuild import ZipArchive, iter_files, write_zip
 
 DEFAULT_OUTPUT_DIR = Path("build")
@@ -36,6 +37,14 @@ class UploadedZip:
     key: str
     sha256: str
     outcome: str
+    # The S3 object version holding exactly this build ("" where none is known: an unversioned
+    # bucket, or a plan whose key does not hold this build yet).
+    version_id: str = ""
+
+    @property
+    def code_sha256(self) -> str:
+        """The zip's SHA-256 as Lambda reports a function's CodeSha256: base64 of the digest."""
+        return base64.b64encode(bytes.fromhex(self.sha256)).decode()
 
     @property
     def uploaded(self) -> bool:
@@ -106,17 +115,15 @@ class Packager:
 def upload(s3: Any, built: FunctionZip, bucket: str, prefix: str = "") -> UploadedZip:
     """Upload a function's zip to s3://BUCKET/PREFIX/<sha256>.zip unless exactly it is there."""
     key = object_key(prefix, built.archive.sha256)
-    outcome = upload_if_missing(
-        s3, bucket, key, built.archive.path.read_bytes(), "application/zip"
-    )
-    return UploadedZip(built.function, bucket, key, built.archive.sha256, outcome)
+    done = upload_object(s3, bucket, key, built.archive.path.read_bytes(), "application/zip")
+    return UploadedZip(built.function, bucket, key, built.archive.sha256, done.outcome, done.version_id or "")
 
 
 def plan_upload(s3: Any, built: FunctionZip, bucket: str, prefix: str = "") -> UploadedZip:
     """Where UPLOAD would put the zip and what is there now (EXISTS, MISSING, MISMATCH); writes nothing."""
     key = object_key(prefix, built.archive.sha256)
-    outcome = check_object(s3, bucket, key, built.archive.path.read_bytes())
-    return UploadedZip(built.function, bucket, key, built.archive.sha256, outcome)
+    found = find_object(s3, bucket, key, built.archive.path.read_bytes())
+    return UploadedZip(built.function, bucket, key, built.archive.sha256, found.outcome, found.version_id or "")
 
 
 def package_and_upload(

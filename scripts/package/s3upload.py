@@ -57,6 +57,8 @@ class Stored:
 
     exists: bool
     checksum: str | None = None
+    # The current version's id where the bucket keeps versions (a function pins its code to it).
+    version_id: str | None = None
 
 
 def stored_object(s3: Any, bucket: str, key: str) -> Stored:
@@ -67,15 +69,31 @@ def stored_object(s3: Any, bucket: str, key: str) -> Stored:
         if error.response["Error"].get("Code") in NOT_FOUND_CODES:
             return Stored(exists=False)
         raise
-    return Stored(exists=True, checksum=head.get("ChecksumSHA256"))
+    return Stored(exists=True, checksum=head.get("ChecksumSHA256"), version_id=head.get("VersionId"))
+
+
+@dataclass(frozen=True)
+class Upload:
+    """What `upload_object` did (EXISTS, UPLOADED or REPLACED) and the object version it verified."""
+
+    outcome: str
+    # The S3 version holding exactly these bytes (None where the bucket keeps no versions).
+    version_id: str | None = None
 
 
 def check_object(s3: Any, bucket: str, key: str, body: bytes) -> str:
     """EXISTS (our bytes are there), MISSING or MISMATCH, without uploading anything."""
+    return find_object(s3, bucket, key, body).outcome
+
+
+def find_object(s3: Any, bucket: str, key: str, body: bytes) -> Upload:
+    """`check_object`, with the version holding our bytes when they are there (writes nothing)."""
     stored = stored_object(s3, bucket, key)
     if not stored.exists:
-        return MISSING
-    return EXISTS if stored.checksum == sha256_checksum(body) else MISMATCH
+        return Upload(MISSING)
+    if stored.checksum != sha256_checksum(body):
+        return Upload(MISMATCH)
+    return Upload(EXISTS, stored.version_id)
 
 
 def _stderr(line: str) -> None:
@@ -87,10 +105,18 @@ def upload_if_missing(
     warn: Callable[[str], None] = _stderr,
 ) -> str:  # fmt: skip
     """Put BODY at KEY unless an object with BODY's SHA-256 is there; EXISTS, UPLOADED or REPLACED."""
+    return upload_object(s3, bucket, key, body, content_type, warn).outcome
+
+
+def upload_object(
+    s3: Any, bucket: str, key: str, body: bytes, content_type: str,
+    warn: Callable[[str], None] = _stderr,
+) -> Upload:  # fmt: skip
+    """`upload_if_missing`, also saying which object version holds the verified bytes."""
     checksum = sha256_checksum(body)
     stored = stored_object(s3, bucket, key)
     if stored.exists and stored.checksum == checksum:
-        return EXISTS
+        return Upload(EXISTS, stored.version_id)
     put = s3.put_object(
         Bucket=bucket, Key=key, Body=body, ContentType=content_type,
         ChecksumAlgorithm="SHA256", ChecksumSHA256=checksum,
@@ -98,10 +124,10 @@ def upload_if_missing(
     if put.get("ChecksumSHA256") not in (None, checksum):
         raise DeployError(f"s3://{bucket}/{key}: S3 stored SHA-256 {put['ChecksumSHA256']}, not ours ({checksum})")
     if not stored.exists:
-        return UPLOADED
+        return Upload(UPLOADED, put.get("VersionId"))
     found = f"SHA-256 {stored.checksum}" if stored.checksum else "no SHA-256 checksum recorded"
     warn(
         f"warning: s3://{bucket}/{key} held an object that is not this build ({found}, built "
         f"{checksum}): it is never trusted, the built bytes were uploaded over it"
     )
-    return REPLACED
+    return Upload(REPLACED, put.get("VersionId"))

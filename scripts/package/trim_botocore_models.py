@@ -1,9 +1,10 @@
-"""Trimmed botocore data for the tracking API Lambda, cut from the installed botocore.
+"""Trimmed botocore data for the Lambda functions, cut from the installed botocore.
 
 A botocore client parses its service's whole model when it is made: about 950 KB of JSON for
 SSM, 550 KB for DynamoDB, and builds a method for every operation; the first client of a
-session also parses endpoints.json (1.25 MB, every service in every partition). The Lambda
-calls three operations of two services, so its cold start pays for hundreds it never calls.
+session also parses endpoints.json (1.25 MB, every service in every partition). The tracking
+Lambda calls three operations of two services, the notifier three of three, so each cold start
+pays for hundreds of operations it never calls.
 
 This writes, for each service, a `service-2.json` holding only the operations the function
 calls (plus the one botocore itself may call for them: the endpoint-discovery operation), the
@@ -13,11 +14,12 @@ is left out (it only feeds docstrings); everything else (metadata, client contex
 protocol settings) is copied as is. And an `endpoints.json` whose partitions (copied as is)
 list only these services (copied as is).
 
-The function's own botocore session looks in the output folder first (tracking_api/trimmed_data.py);
-endpoint rulesets, partitions, paginators and waiters still come from the installed botocore.
-Re-run after upgrading botocore; a test fails while the committed files differ from a fresh cut.
+Each function's own botocore session looks in its output folder first (tracking_api/ and
+status_notifier/trimmed_data.py); endpoint rulesets, partitions, paginators and waiters still
+come from the installed botocore. Re-run after upgrading botocore; a test fails while the
+committed files differ from a fresh cut.
 
-    python -m scripts.package.trim_botocore_models [--out DIR] [--check]
+    python -m scripts.package.trim_botocore_models [--function tracking|notifier|all] [--out DIR] [--check]
 """
 
 from __future__ import annotations
@@ -35,6 +37,18 @@ DEFAULT_OUT = REPO_ROOT / "functions" / "tracking" / "tracking_api" / "botocore_
 OPERATIONS: dict[str, tuple[str, ...]] = {
     "dynamodb": ("PutItem", "Query"),
     "ssm": ("GetParameter",),
+}
+# Service -> the operations the notifier calls (projection.py, publisher.py, flags.py through powertools).
+NOTIFIER_OPERATIONS: dict[str, tuple[str, ...]] = {
+    "dynamodb": ("PutItem",),
+    "sns": ("Publish",),
+    "ssm": ("GetParameter",),
+}
+NOTIFIER_OUT = REPO_ROOT / "functions" / "notifier" / "status_notifier" / "botocore_data"
+# functions/<dir> -> (the operations it calls, where its trimmed data lives).
+FUNCTIONS: dict[str, tuple[dict[str, tuple[str, ...]], Path]] = {
+    "tracking": (OPERATIONS, DEFAULT_OUT),
+    "notifier": (NOTIFIER_OPERATIONS, NOTIFIER_OUT),
 }
 MODEL = "service-2"
 
@@ -140,26 +154,38 @@ def _stale(out: Path, files: dict[str, str]) -> list[str]:
     return stale
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Write (or with --check, verify) the trimmed files; exit 1 when --check finds a difference."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default: {DEFAULT_OUT})")
-    parser.add_argument("--check", action="store_true", help="compare with the files in --out, write nothing")
-    args = parser.parse_args(argv)
-    files = trimmed_data()
-    stale = _stale(args.out, files)
-    if args.check:
+def _write_or_check(out: Path, files: dict[str, str], check: bool) -> int:
+    stale = _stale(out, files)
+    if check:
         for relative in stale:
-            print(f"out of date: {args.out / relative}", file=sys.stderr)
+            print(f"out of date: {out / relative}", file=sys.stderr)
         return 1 if stale else 0
-    for relative in _present(args.out) - set(files):  # a model no longer cut (an older api version)
-        (args.out / relative).unlink()
+    for relative in _present(out) - set(files):  # a model no longer cut (an older api version)
+        (out / relative).unlink()
     for relative, text in files.items():
-        path = args.out / relative
+        path = out / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         print(f"wrote {path} ({len(text)} bytes)")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write (or with --check, verify) the trimmed files; exit 1 when --check finds a difference."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--function", choices=[*FUNCTIONS, "all"], default="tracking",
+                        help="whose data: functions/<FUNCTION> (default: tracking; all: every function)")
+    parser.add_argument("--out", type=Path, help="output folder (default: the function's botocore_data/)")
+    parser.add_argument("--check", action="store_true", help="compare with the files in --out, write nothing")
+    args = parser.parse_args(argv)
+    names = list(FUNCTIONS) if args.function == "all" else [args.function]
+    if args.out is not None and len(names) > 1:
+        parser.error("--out names one folder: give --function too")
+    status = 0
+    for name in names:
+        operations, default_out = FUNCTIONS[name]
+        status |= _write_or_check(args.out or default_out, trimmed_data(operations), args.check)
+    return status
 
 
 if __name__ == "__main__":

@@ -15,6 +15,13 @@ SHARED = {
     FUNCTIONS / "tracking" / "tracking_api" / "jsonwriter.py": [
         FUNCTIONS / "notifier" / "status_notifier" / "jsonwriter.py",
     ],
+    # Each copy finds the botocore_data/ folder beside itself.
+    FUNCTIONS / "tracking" / "tracking_api" / "trimmed_data.py": [
+        FUNCTIONS / "notifier" / "status_notifier" / "trimmed_data.py",
+    ],
+    FUNCTIONS / "tracking" / "tracking_api" / "snapstart.py": [
+        FUNCTIONS / "notifier" / "status_notifier" / "snapstart.py",
+    ],
 }
 
 

@@ -25,14 +25,14 @@ def _path_of(template: dict, method: dict) -> str:
 def test_routes_are_iam_authorised_lambda_proxies(dev: dict) -> None:
     # GIVEN the methods
     routes = {(m["Properties"]["HttpMethod"], _path_of(dev, m)): m["Properties"] for m in _methods(dev).values()}
-    # THEN exactly POST /track, GET /status and GET /shipments, AWS_IAM, proxied to the API function
+    # THEN exactly POST /track, GET /status and GET /shipments, AWS_IAM, proxied to the API function's alias
     assert set(routes) == {("POST", "track"), ("GET", "status"), ("GET", "shipments")}
     for props in routes.values():
         assert props["AuthorizationType"] == "AWS_IAM"
         assert props["RequestValidatorId"] == {"Ref": Resources.REQUEST_VALIDATOR}
         integration = props["Integration"]
         assert (integration["Type"], integration["IntegrationHttpMethod"]) == ("AWS_PROXY", "POST")
-        assert integration["Uri"]["Fn::Sub"][1] == {"Arn": {"Fn::GetAtt": [Resources.API_FUNCTION, "Arn"]}}
+        assert integration["Uri"]["Fn::Sub"][1] == {"Arn": {"Ref": Resources.API_ALIAS}}
         assert integration["Uri"]["Fn::Sub"][0].startswith("arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:")
     assert routes[("POST", "track")]["RequestModels"] == {"application/json": {"Ref": Resources.REQUEST_MODEL}}
     assert routes[("GET", "status")]["RequestParameters"]["method.request.querystring.tracking_id"] is True
@@ -42,6 +42,8 @@ def test_routes_are_iam_authorised_lambda_proxies(dev: dict) -> None:
         "method.request.querystring.limit": False,
         "method.request.querystring.last_key": False,
     }
+    # POST /track declares the optional Idempotency-Key header (API Gateway passes it on either way)
+    assert routes[("POST", "track")]["RequestParameters"] == {"method.request.header.Idempotency-Key": False}
 
 
 def test_model_is_the_handlers_schema_and_validation_is_on(dev: dict) -> None:

@@ -91,7 +91,8 @@ def test_diagram_shows_every_resource_and_reference(dev: dict, capsys) -> None:
     for name in dev["Resources"]:
         assert f"    {name}[" in diagram
     assert "  TrackingFunction --> TrackingTable\n" in diagram
-    assert "  NotifierStreamMapping --> NotifierFunction\n" in diagram
+    assert "  NotifierStreamMapping --> NotifierFunctionAlias\n" in diagram
+    assert "  NotifierFunctionAlias --> NotifierFunctionDeploymentGroup\n" in diagram
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")

@@ -6,7 +6,7 @@ import pytest
 
 from tracking_templates import compute as compute_module
 from tracking_templates import sources
-from tracking_templates.names import FUNCTION_CODE_KEY_PARAMS, LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, Params, Resources
+from tracking_templates.names import FUNCTION_CODE_KEY_PARAMS, FUNCTION_CODE_VERSION_PARAMS, LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, Params, Resources
 from tracking_templates.settings import settings_for
 
 from .conftest import ENVIRONMENTS
@@ -27,8 +27,15 @@ def test_environment_is_exactly_what_the_code_reads(dev: dict, logical_id: str, 
     variables = props["Environment"]["Variables"]
     assert sorted(variables) == sorted(env_module().ALL)
     assert not any(name.startswith("AWS_") for name in variables)
-    # AND the code comes from the bucket and the function's own key parameter
-    assert props["Code"] == {"S3Bucket": {"Ref": Params.CODE_BUCKET}, "S3Key": {"Ref": FUNCTION_CODE_KEY_PARAMS[code_dir]}}
+    # AND the code comes from the bucket, the function's own key parameter and, when the deploy
+    # passes one, the object version it uploaded
+    version_param = FUNCTION_CODE_VERSION_PARAMS[code_dir]
+    assert props["Code"] == {
+        "S3Bucket": {"Ref": Params.CODE_BUCKET},
+        "S3Key": {"Ref": FUNCTION_CODE_KEY_PARAMS[code_dir]},
+        "S3ObjectVersion": {"Fn::If": [f"Has{version_param}", {"Ref": version_param}, {"Ref": "AWS::NoValue"}]},
+    }
+    assert dev["Conditions"][f"Has{version_param}"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": version_param}, ""]}]}
     assert props["Handler"] == "handler.main"
     assert props["Runtime"] == LAMBDA_RUNTIME and props["Architectures"] == [LAMBDA_ARCHITECTURE]
     assert props["TracingConfig"] == {"Mode": "Active"}
@@ -85,9 +92,9 @@ def test_api_function_dead_letters_to_the_queue_and_logs_to_its_group(dev: dict)
 def test_stream_mapping_reports_partial_failures_and_gives_up_into_the_dlq(dev: dict) -> None:
     # GIVEN the event source mapping
     mapping = dev["Resources"][Resources.STREAM_MAPPING]["Properties"]
-    # THEN it reads this table's stream into the notifier, partial batches, bounded retries
+    # THEN it reads this table's stream into the notifier's alias, partial batches, bounded retries
     assert mapping["EventSourceArn"] == {"Fn::GetAtt": [Resources.TABLE, "StreamArn"]}
-    assert mapping["FunctionName"] == {"Ref": Resources.NOTIFIER_FUNCTION}
+    assert mapping["FunctionName"] == {"Ref": Resources.NOTIFIER_ALIAS}
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert mapping["BisectBatchOnFunctionError"] is True
     assert 0 <= mapping["MaximumRetryAttempts"] <= 10

@@ -51,6 +51,10 @@ def test_api_role_has_exactly_what_the_handler_calls(dev: dict) -> None:
     assert _actions(dev, "TrackingFunctionRole") == {
         "dynamodb:PutItem",
         "dynamodb:Query",
+        # powertools' idempotency records (on that table only: see below)
+        "dynamodb:GetItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
         "ssm:GetParameter",
         "logs:CreateLogStream",
         "logs:PutLogEvents",
@@ -123,6 +127,20 @@ def test_listing_grants_are_the_index_arn_and_a_put_on_the_state_table(dev: dict
         if Resources.STATE_TABLE in json.dumps(s["Resource"])
     ]
     assert sorted(named) == [("NotifierFunctionRole", "StateWrite"), ("TrackingFunctionRole", "IndexQuery")]
+
+
+def test_idempotency_grants_are_on_the_idempotency_table_only(dev: dict) -> None:
+    # GIVEN the API's idempotency grant
+    records = _statement(dev, "TrackingFunctionRole", "IdempotencyRecords")
+    # THEN exactly what powertools' layer calls, on that table alone
+    assert records["Action"] == ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+    assert records["Resource"] == [{"Fn::GetAtt": [Resources.IDEMPOTENCY_TABLE, "Arn"]}]
+    # AND no other statement names it, and the notifier has nothing on it
+    named = [(role, s["Sid"]) for role, s in _statements(dev) if Resources.IDEMPOTENCY_TABLE in json.dumps(s["Resource"])]
+    assert named == [("TrackingFunctionRole", "IdempotencyRecords")]
+    # AND the tracking table stays put-and-query only (no update, no delete of an update)
+    table = _statement(dev, "TrackingFunctionRole", "TableWriteAndQuery")
+    assert table["Action"] == ["dynamodb:PutItem", "dynamodb:Query"]
 
 
 def test_each_function_writes_only_its_own_log_group(dev: dict) -> None:

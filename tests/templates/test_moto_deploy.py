@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import json
 import zipfile
@@ -11,8 +13,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tracking_templates.names import STATE_INDEX, MoreOutputs, Outputs, Params, Resources
+from tracking_templates.names import LIVE_ALIAS, STATE_INDEX, MoreOutputs, Outputs, Params, Resources
 from tracking_templates.settings import settings_for
+
+from . import moto_releases
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:Tried to parse:UserWarning", "ignore:No Moto CloudFormation support:UserWarning"
@@ -31,6 +35,7 @@ def _dummy_zip() -> bytes:
 
 @pytest.fixture
 def aws() -> Iterator[None]:
+    moto_releases.register()
     with mock_aws(config={"lambda": {"use_docker": False}}):
         s3 = boto3.client("s3", region_name="us-east-1")
         s3.create_bucket(Bucket=BUCKET)
@@ -40,7 +45,12 @@ def aws() -> Iterator[None]:
 
 
 def _parameters(env: str) -> list[dict]:
-    values = {Params.ENVIRONMENT: env, Params.CODE_BUCKET: BUCKET, **KEYS, Params.NOTIFICATION_EMAIL: "ops@example.com"}
+    # The digest Lambda reports for the uploaded zip; the bucket keeps no versions: "" (none pinned).
+    sha256 = base64.b64encode(hashlib.sha256(_dummy_zip()).digest()).decode()
+    code = {Params.CODE_SHA256: sha256, Params.NOTIFIER_CODE_SHA256: sha256,
+            Params.CODE_OBJECT_VERSION: "", Params.NOTIFIER_CODE_OBJECT_VERSION: ""}
+    values = {Params.ENVIRONMENT: env, Params.CODE_BUCKET: BUCKET, **KEYS, **code,
+              Params.NOTIFICATION_EMAIL: "ops@example.com"}
     return [{"ParameterKey": k, "ParameterValue": v} for k, v in values.items()]
 
 
@@ -68,8 +78,21 @@ def _check_stack(ids: dict[str, str], env: str) -> None:
     assert api_fn["Handler"] == "handler.main"
     assert api_fn["Environment"]["Variables"]["TABLE_NAME"] == ids[Resources.TABLE]
     notifier = lam.get_function(FunctionName=f"tracking-notifier-{env}")["Configuration"]
-    (mapping,) = lam.list_event_source_mappings(FunctionName=notifier["FunctionName"])["EventSourceMappings"]
+    # Each function published version 1, and its `live` alias points at it
+    for function in (api_fn, notifier):
+        alias = lam.get_alias(FunctionName=function["FunctionName"], Name=LIVE_ALIAS)
+        assert (alias["AliasArn"], alias["FunctionVersion"]) == (f"{function['FunctionArn']}:{LIVE_ALIAS}", "1")
+    # The stream mapping invokes the notifier's alias
+    notifier_alias = f"{notifier['FunctionArn']}:{LIVE_ALIAS}"
+    (mapping,) = lam.list_event_source_mappings(FunctionName=notifier_alias)["EventSourceMappings"]
     assert mapping["EventSourceArn"] == table["LatestStreamArn"]
+    # (AWS records the alias ARN; moto the ARN of the version the alias points at)
+    assert mapping["FunctionArn"] in (notifier_alias, f"{notifier['FunctionArn']}:1")
+    # API Gateway may invoke the API function's alias, route by route (moto's Resource leaves out the qualifier)
+    policy = json.loads(lam.get_policy(FunctionName=api_fn["FunctionName"], Qualifier=LIVE_ALIAS)["Policy"])
+    assert sorted(s["Condition"]["ArnLike"]["AWS:SourceArn"].rsplit("/", 2)[-2] for s in policy["Statement"]) == [
+        "GET", "GET", "POST"
+    ]
     # The REST API's routes
     apigw = boto3.client("apigateway", region_name=region)
     routes = {

@@ -24,11 +24,14 @@ def test_parameters_are_only_the_deploy_time_ones(templates: dict) -> None:
     for env in ENVIRONMENTS:
         parameters = templates[env]["Parameters"]
         assert set(parameters) == {Params.ENVIRONMENT, Params.CODE_BUCKET, Params.CODE_KEY,
-                                   Params.NOTIFIER_CODE_KEY, Params.NOTIFICATION_EMAIL}
+                                   Params.NOTIFIER_CODE_KEY, Params.CODE_SHA256, Params.NOTIFIER_CODE_SHA256,
+                                   Params.CODE_OBJECT_VERSION, Params.NOTIFIER_CODE_OBJECT_VERSION,
+                                   Params.NOTIFICATION_EMAIL}
         assert parameters[Params.ENVIRONMENT]["Default"] == env
         assert parameters[Params.ENVIRONMENT]["AllowedPattern"] == ENV_PATTERN
         assert parameters[Params.NOTIFICATION_EMAIL]["Default"] == ""
-        for code in (Params.CODE_BUCKET, Params.CODE_KEY, Params.NOTIFIER_CODE_KEY):
+        for code in (Params.CODE_BUCKET, Params.CODE_KEY, Params.NOTIFIER_CODE_KEY, Params.CODE_SHA256,
+                     Params.NOTIFIER_CODE_SHA256, Params.CODE_OBJECT_VERSION, Params.NOTIFIER_CODE_OBJECT_VERSION):
             assert "Default" not in parameters[code]
 
 

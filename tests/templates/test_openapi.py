@@ -122,6 +122,17 @@ def test_parameters_pin_what_the_handler_accepts(documents: dict) -> None:
     assert shipments["limit"] == status["limit"]
 
 
+def test_post_track_declares_the_handlers_idempotency_key(documents: dict) -> None:
+    # GIVEN POST /track's parameters / THEN the optional Idempotency-Key header, in the handler's form
+    from tracking_templates import sources
+
+    contract = sources.idempotency_contract()
+    (key,) = documents["dev"]["paths"]["/track"]["post"]["parameters"]
+    assert (key["name"], key["in"], key["required"]) == ("Idempotency-Key", "header", False)
+    assert key["schema"] == {"type": "string", "minLength": 1, "maxLength": 255, "pattern": contract.KEY_PATTERN}
+    assert contract.MAX_KEY_CHARS == 255 and contract.HEADER == "Idempotency-Key"
+
+
 def test_page_limits_are_the_handlers() -> None:
     # The handler's rule lives with the handler; the routes restate it for the document.
     function_dir = str(REPO_ROOT / "functions" / "tracking")
@@ -139,7 +150,8 @@ def test_every_answer_of_both_layers_is_described(documents: dict) -> None:
              for method, op in item.items()}
     errors = ["400", "403", "429", "500", "502", "504"]
     assert codes == {
-        ("POST", "/track"): sorted(["200", "413", *errors]),
+        # 409 and 422: the Idempotency-Key's answers (a repeat still running, a key reused with another body)
+        ("POST", "/track"): sorted(["200", "409", "413", "422", *errors]),
         ("GET", "/status"): sorted(["200", *errors]),
         ("GET", "/shipments"): sorted(["200", *errors]),
     }
@@ -193,10 +205,10 @@ def test_sigv4_security_and_the_stage_per_environment(documents: dict) -> None:
 
 
 def test_a_route_change_reaches_both_the_template_and_the_document(monkeypatch) -> None:
-    # GIVEN a parameter added to POST /track in the one route declaration (as a header would be)
+    # GIVEN a parameter added to POST /track in the one route declaration (a header nobody declares yet)
     declared = routes.routes()
-    header = routes.Parameter(name="Idempotency-Key", location="header", required=False,
-                              description="a retry with the same key is answered once", schema={"type": "string"})
+    header = routes.Parameter(name="X-Carrier-Id", location="header", required=False,
+                              description="the carrier sending the update", schema={"type": "string"})
     changed = (declared[0]._replace(parameters=(header,)), *declared[1:])
     monkeypatch.setattr(routes, "routes", lambda: changed)
     import tracking_templates.api as api_module
@@ -207,8 +219,8 @@ def test_a_route_change_reaches_both_the_template_and_the_document(monkeypatch) 
     template = json.loads(to_json(build_template(settings_for("dev"))))
     document = openapi.document(settings_for("dev"))
     # THEN both carry it, and still agree
-    assert _template_routes(template)[("POST", "/track")]["parameters"] == {("header", "Idempotency-Key"): False}
-    assert _document_routes(document)[("POST", "/track")]["parameters"] == {("header", "Idempotency-Key"): False}
+    assert _template_routes(template)[("POST", "/track")]["parameters"] == {("header", "X-Carrier-Id"): False}
+    assert _document_routes(document)[("POST", "/track")]["parameters"] == {("header", "X-Carrier-Id"): False}
     assert OpenAPIV30SpecValidator(document).is_valid()
 
 

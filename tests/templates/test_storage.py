@@ -54,6 +54,23 @@ def test_state_table_is_one_item_per_shipment_with_a_write_sharded_index(dev: di
     assert "StreamSpecification" not in table
 
 
+def test_idempotency_table_is_powertools_layout_expiring_by_ttl_and_protected(templates: dict) -> None:
+    for env in ENVIRONMENTS:
+        # GIVEN the idempotency table of each environment
+        table = templates[env]["Resources"][Resources.IDEMPOTENCY_TABLE]["Properties"]
+        # THEN keyed by the record id powertools writes, with its expiry as the TTL attribute
+        assert table["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+        assert table["AttributeDefinitions"] == [{"AttributeName": "id", "AttributeType": "S"}]
+        assert table["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
+        # AND billed, encrypted with the stack's key, recovered and protected like the tracking table
+        tracking = templates[env]["Resources"][Resources.TABLE]["Properties"]
+        for prop in ("BillingMode", "PointInTimeRecoverySpecification", "SSESpecification",
+                     "DeletionProtectionEnabled", "Tags"):
+            assert table[prop] == tracking[prop], (env, prop)
+        assert _key_ref(table["SSESpecification"]["KMSMasterKeyId"]) == Resources.KEY
+        assert "StreamSpecification" not in table and "GlobalSecondaryIndexes" not in table
+
+
 def test_no_partition_key_has_only_a_handful_of_values(templates: dict) -> None:
     # GIVEN every table and index of every environment
     for env in ENVIRONMENTS:
@@ -63,8 +80,9 @@ def test_no_partition_key_has_only_a_handful_of_values(templates: dict) -> None:
             keyed = [props["KeySchema"], *(i["KeySchema"] for i in props.get("GlobalSecondaryIndexes", []))]
             for schema in keyed:
                 (hash_key,) = [k["AttributeName"] for k in schema if k["KeyType"] == "HASH"]
-                # THEN no key is the raw status; the listing key spreads each status over >= 2 shards
-                assert hash_key in ("tracking_id", "listing_shard"), (env, hash_key)
+                # THEN no key is the raw status; the listing key spreads each status over >= 2 shards;
+                # the idempotency table's "id" is a hash of each client's key
+                assert hash_key in ("tracking_id", "listing_shard", "id"), (env, hash_key)
         assert shards >= (16 if env == "prod" else 2), env
 
 
@@ -72,7 +90,8 @@ def test_data_is_never_dropped_by_a_template_change(templates: dict) -> None:
     for env in ENVIRONMENTS:
         resources = templates[env]["Resources"]
         # GIVEN the stateful resources and the key that makes their data readable
-        for logical_id in (Resources.TABLE, Resources.STATE_TABLE, Resources.DLQ, Resources.KEY):
+        for logical_id in (Resources.TABLE, Resources.STATE_TABLE, Resources.IDEMPOTENCY_TABLE, Resources.DLQ,
+                           Resources.KEY):
             # THEN neither deletion nor replacement drops them
             assert resources[logical_id]["DeletionPolicy"] == "Retain", (env, logical_id)
             assert resources[logical_id]["UpdateReplacePolicy"] == "Retain", (env, logical_id)

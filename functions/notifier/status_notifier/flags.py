@@ -1,9 +1,12 @@
-"""The `real_time_notifications` feature flag, read from SSM through powertools' cache."""
+"""The `real_time_notifications` feature flag, read from SSM through powertools' cache.
+
+Read with the function's own SSM client (clients.py: trimmed botocore models), not powertools'
+default provider, whose client would load botocore's full SSM model at the first read.
+"""
 
 from __future__ import annotations
 
-from aws_lambda_powertools.utilities import parameters
-
+from . import clients
 from .observability import logger
 
 REAL_TIME_NOTIFICATIONS = "real_time_notifications"
@@ -18,7 +21,7 @@ def real_time_notifications_enabled(flags_param: str) -> bool:
     that cannot be read or is not JSON raises powertools' GetParameterError or
     TransformParameterError: the caller must not guess then.
     """
-    flags = parameters.get_parameter(flags_param, max_age=FLAGS_MAX_AGE_SECONDS, transform="json")
+    flags = clients.ssm_provider().get(flags_param, max_age=FLAGS_MAX_AGE_SECONDS, transform="json")
     value = flags.get(REAL_TIME_NOTIFICATIONS) if isinstance(flags, dict) else None
     if not isinstance(value, bool):
         logger.warning(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from . import clients, ordering, sharding
@@ -22,10 +21,9 @@ PROJECTED = ("tracking_id", "status", "timestamp", "location", "metadata")
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 
 
-@lru_cache(maxsize=1)
 def dynamodb_client() -> Any:
     """The DynamoDB client, created on first use (never at import)."""
-    return clients.make("dynamodb")
+    return clients.client("dynamodb")
 
 
 def _text(image: Mapping[str, Any], name: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 from . import clients, message
@@ -15,10 +14,9 @@ WORST_CASE_PUBLISH_MS = 1000 * (
 )
 
 
-@lru_cache(maxsize=1)
 def sns_client() -> Any:
     """The SNS client, created on first use (never at import)."""
-    return clients.make("sns")
+    return clients.client("sns")
 
 
 def publish(topic_arn: str, notification: Notification, environment: str = "") -> str:

@@ -19,6 +19,7 @@ import threading
 from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
     from aws_lambda_powertools.utilities.parameters import SSMProvider
     from boto3 import Session
     from botocore.client import BaseClient
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 _CONNECT_TIMEOUT_S = 3
 _READ_TIMEOUT_S = 10
 _MAX_ATTEMPTS = 3  # botocore "standard" retries: throttling and transient errors, with backoff
+DEFAULT_POOL_CONNECTIONS = 10  # botocore's own default
 
 _cache: dict[tuple[str, ...], Any] = {}
 _lock = threading.RLock()  # re-entrant: making a client first makes (and caches) the session
@@ -52,15 +54,9 @@ def _settings_key(kind: str, service: str) -> tuple[str, ...]:
 
 
 def _new_session() -> Session:
-    import boto3
-    import botocore.session
-
     from . import trimmed_data
 
-    core = botocore.session.get_session()
-    # Before anything reads data: the trimmed files first, ahead of any AWS_DATA_PATH too.
-    core.register_component("data_loader", trimmed_data.loader(core.get_config_variable("data_path")))
-    return boto3.Session(botocore_session=core)
+    return trimmed_data.new_session()
 
 
 def session() -> Session:
@@ -68,20 +64,30 @@ def session() -> Session:
     return _cached(("session",), _new_session)
 
 
-def _new_client(service: str) -> BaseClient:
+def _config(pool_connections: int = DEFAULT_POOL_CONNECTIONS) -> Any:
     from botocore.config import Config
 
-    config = Config(
+    return Config(
         connect_timeout=_CONNECT_TIMEOUT_S,
         read_timeout=_READ_TIMEOUT_S,
         retries={"mode": "standard", "max_attempts": _MAX_ATTEMPTS},
+        max_pool_connections=pool_connections,
     )
-    return session().client(service, config=config)
 
 
-def client(service: str) -> BaseClient:
-    """A low-level client for service, shared across warm invocations."""
-    return _cached(_settings_key("client", service), lambda: _new_client(service))
+def _new_client(service: str, pool_connections: int) -> BaseClient:
+    return session().client(service, config=_config(pool_connections))
+
+
+def client(service: str, parallel_requests: int = 0) -> BaseClient:
+    """A low-level client for service, shared across warm invocations.
+
+    Its connection pool holds parallel_requests connections (at least botocore's 10): a pool
+    smaller than the requests sent at once opens and then discards a connection for each extra
+    one, a TLS handshake per request.
+    """
+    pool = max(DEFAULT_POOL_CONNECTIONS, parallel_requests)
+    return _cached((*_settings_key("client", service), str(pool)), lambda: _new_client(service, pool))
 
 
 def _new_ssm_provider() -> SSMProvider:
@@ -93,6 +99,38 @@ def _new_ssm_provider() -> SSMProvider:
 def ssm_provider() -> SSMProvider:
     """Powertools' SSM parameter provider (it holds the max_age cache) over our SSM client."""
     return _cached(_settings_key("provider", "ssm"), _new_ssm_provider)
+
+
+def _new_full_model_client(service: str) -> BaseClient:
+    import boto3
+
+    # boto3's own data: the whole service model, not the cut the function's session loads.
+    return boto3.Session().client(service, config=_config())
+
+
+def full_model_client(service: str) -> BaseClient:
+    """A client on botocore's full service model, for libraries calling operations our cut leaves out."""
+    return _cached(_settings_key("full-model-client", service), lambda: _new_full_model_client(service))
+
+
+def _new_persistence_layer(table_name: str) -> DynamoDBPersistenceLayer:
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+    from .idempotency_contract import EXPIRY_ATTRIBUTE, KEY_ATTRIBUTE
+
+    # Powertools calls GetItem, UpdateItem and DeleteItem too, which the trimmed model leaves out;
+    # this client is made only when a request carries an Idempotency-Key.
+    return DynamoDBPersistenceLayer(
+        table_name=table_name,
+        key_attr=KEY_ATTRIBUTE,
+        expiry_attr=EXPIRY_ATTRIBUTE,
+        boto3_client=full_model_client("dynamodb"),
+    )
+
+
+def persistence_layer(table_name: str) -> DynamoDBPersistenceLayer:
+    """Powertools' idempotency store over table_name, shared across warm invocations."""
+    return _cached((*_settings_key("idempotency", "dynamodb"), table_name), lambda: _new_persistence_layer(table_name))
 
 
 def reset() -> None:

@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from .listing_token import EXHAUSTED
+from .response_size import PAGE_BUDGET_BYTES, fitting
 from .storage import run_query
 
 if TYPE_CHECKING:
@@ -49,8 +50,13 @@ class ListingPage:
     positions: tuple[int, ...] | None
 
 
-def merge(positions: Sequence[int], answers: Mapping[int, ShardAnswer], limit: int) -> ListingPage:
+def merge(
+    positions: Sequence[int], answers: Mapping[int, ShardAnswer], limit: int, budget: int = PAGE_BUDGET_BYTES
+) -> ListingPage:
     """Merge the shards' answers into one page of at most `limit`, newest first, and new positions.
+
+    The page also stops before its entries pass `budget` bytes of the response (response_size.py);
+    what did not fit starts the next page.
 
     Each shard was asked for limit + 1 items, so a shard with more left always shows it (`more`).
     A shard that stopped early (DynamoDB's 1 MB cap) may hide items ranked just below its last
@@ -68,6 +74,9 @@ def merge(positions: Sequence[int], answers: Mapping[int, ShardAnswer], limit: i
     if cutoff is not None:
         ranked = [entry for entry in ranked if entry[0] >= cutoff]
     taken = ranked[:limit]
+    entries = [{name: item[name] for name in ENTRY_FIELDS if name in item} for _, _, item in taken]
+    kept = fitting(entries, budget)
+    taken, entries = taken[:kept], entries[:kept]
     after = list(positions)
     for shard, answer in answers.items():
         ranks = [rank for rank, source, _ in taken if source == shard]
@@ -75,9 +84,8 @@ def merge(positions: Sequence[int], answers: Mapping[int, ShardAnswer], limit: i
             after[shard] = EXHAUSTED  # everything it had is on this page or before
         elif ranks:
             after[shard] = min(ranks)  # resume strictly below the last one listed
-    items = [{name: item[name] for name in ENTRY_FIELDS if name in item} for _, _, item in taken]
     done = all(position == EXHAUSTED for position in after)
-    return ListingPage(items=items, positions=None if done else tuple(after))
+    return ListingPage(items=entries, positions=None if done else tuple(after))
 
 
 @lru_cache(maxsize=None)

@@ -4,16 +4,24 @@ Items are keyed by (tracking_id, timestamp in epoch ms). Two updates of one ship
 same millisecond would share a key, so every put is conditional on the key being free and,
 when it is taken, moves to the next millisecond (a bounded number of times). In the normal
 case that is exactly one PutItem per update.
+
+DynamoDB can commit a PutItem and still answer with an error or time out; botocore then sends
+it again, and the retry fails the condition on the item that very call wrote. Each put carries
+a random `write_id` and asks for the blocking item back (`ReturnValuesOnConditionCheckFailure`),
+so a put that meets its own write answers as the first attempt did instead of storing the
+update a second time one millisecond later.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from . import clock
 from .errors import StorageError
+from .response_size import fitting
 from .validation import TrackingUpdate
 
 if TYPE_CHECKING:
@@ -23,6 +31,10 @@ if TYPE_CHECKING:
 MAX_PUT_ATTEMPTS = 64
 _KEY_IS_FREE = "attribute_not_exists(tracking_id)"
 _KEY_ATTRIBUTES = ("tracking_id", "timestamp")  # the table's key: what a page resumes after
+# Names one put_update call's write, so that call recognises it when a retry meets it. Internal:
+# never part of an update a client reads back.
+WRITE_ID_ATTRIBUTE = "write_id"
+_CONDITION_FAILED = "ConditionalCheckFailedException"
 
 
 @dataclass(frozen=True)
@@ -87,21 +99,28 @@ class TrackingStore:
         return item
 
     def put_update(self, update: TrackingUpdate) -> int:
-        """Store update under a free key; return its timestamp (epoch ms)."""
+        """Store update once under a free key; return its timestamp (epoch ms)."""
         from botocore.exceptions import BotoCoreError, ClientError
 
         serialize = _serializer().serialize
+        write_id = {"S": uuid.uuid4().hex}
         timestamp = clock.now_ms()
         for _ in range(MAX_PUT_ATTEMPTS):
             item = {k: serialize(v) for k, v in self.item_for(update, timestamp).items()}
+            item[WRITE_ID_ATTRIBUTE] = write_id
             try:
                 self._client.put_item(
-                    TableName=self._table_name, Item=item, ConditionExpression=_KEY_IS_FREE
+                    TableName=self._table_name,
+                    Item=item,
+                    ConditionExpression=_KEY_IS_FREE,
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 )
                 return timestamp
             except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                if exc.response.get("Error", {}).get("Code") != _CONDITION_FAILED:
                     raise StorageError("PutItem failed") from exc
+                if exc.response.get("Item", {}).get(WRITE_ID_ATTRIBUTE) == write_id:
+                    return timestamp  # botocore retried a put that had committed: it is stored
             except BotoCoreError as exc:
                 raise StorageError("PutItem failed") from exc
             timestamp += 1  # that millisecond is taken by another update of this shipment
@@ -125,8 +144,11 @@ class TrackingStore:
         if start_key is not None:
             request["ExclusiveStartKey"] = {k: serialize(v) for k, v in start_key.items()}
         items, last = run_query(self._client, request)
-        if len(items) > limit:
-            items = items[:limit]
+        for item in items:
+            item.pop(WRITE_ID_ATTRIBUTE, None)
+        page = items[: fitting(items[:limit])]  # at most limit, and within the response's bytes
+        if len(page) < len(items):
+            items = page
             last_key: dict[str, Any] | None = {key: items[-1][key] for key in _KEY_ATTRIBUTES}
         else:  # a short page ends the shipment, unless DynamoDB stopped at its 1 MB cap
             deserialize = _deserializer().deserialize

@@ -32,3 +32,14 @@ def loader(data_path: str | None = None) -> Any:
 
     extra = [os.path.expanduser(os.path.expandvars(p)) for p in (data_path or "").split(os.pathsep) if p]
     return TrimmedDataLoader(extra_search_paths=[DATA_DIR, *extra])
+
+
+def new_session() -> Any:
+    """A new boto3 Session of our own whose loader reads DATA_DIR first (boto3's default session keeps the full data)."""
+    import boto3
+    import botocore.session
+
+    core = botocore.session.get_session()
+    # Before anything reads data: the trimmed files first, ahead of any AWS_DATA_PATH too.
+    core.register_component("data_loader", loader(core.get_config_variable("data_path")))
+    return boto3.Session(botocore_session=core)

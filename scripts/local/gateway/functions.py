@@ -30,6 +30,8 @@ class FunctionConfig:
     environment: Mapping[str, str]
     memory_mb: int = 128
     timeout_s: int = 3
+    # The version an invocation runs: an alias's (its ARN is then `arn`), else $LATEST.
+    version: str = "$LATEST"
 
 
 def _runtime_environment(config: FunctionConfig, region: str) -> dict[str, str]:
@@ -37,7 +39,7 @@ def _runtime_environment(config: FunctionConfig, region: str) -> dict[str, str]:
     # powertools' Tracer would believe an X-Ray daemon is listening.
     return {
         "AWS_LAMBDA_FUNCTION_NAME": config.name,
-        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_VERSION": config.version,
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config.memory_mb),
         "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{config.name}",
         "AWS_REGION": region,

@@ -22,6 +22,9 @@ VALIDATOR = "AWS::ApiGateway::RequestValidator"
 STAGE = "AWS::ApiGateway::Stage"
 DEPLOYMENT = "AWS::ApiGateway::Deployment"
 FUNCTION = "AWS::Lambda::Function"
+ALIAS = "AWS::Lambda::Alias"
+# What an integration may invoke: a function, or (as every caller in this template does) its alias.
+INVOKABLE = frozenset({FUNCTION, ALIAS})
 
 
 class TemplateError(ValueError):
@@ -53,7 +56,7 @@ class Route:
     method: str  # GET, POST, ... or ANY
     authorization: str  # NONE | AWS_IAM | ...
     integration_type: str  # AWS_PROXY, MOCK, ...
-    function: str | None  # logical id of the integration's Lambda function
+    function: str | None  # logical id of the integration's Lambda function or alias
     validate_body: bool = False
     validate_parameters: bool = False
     models: Mapping[str, Model] = field(default_factory=dict)  # content type -> model
@@ -160,7 +163,7 @@ def _is_true(value: Any) -> bool:
 
 
 def _target_function(integration: Mapping[str, Any], resources: Mapping[str, Any]) -> str | None:
-    targets = [i for i in referenced_ids(integration.get("Uri")) if resources.get(i, {}).get("Type") == FUNCTION]
+    targets = [i for i in referenced_ids(integration.get("Uri")) if resources.get(i, {}).get("Type") in INVOKABLE]
     return targets[0] if len(targets) == 1 else None
 
 

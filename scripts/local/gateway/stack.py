@@ -7,7 +7,7 @@ come from the template through `intrinsics.Resolver`; this module supplies the s
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from tracking_templates.sources import FUNCTIONS_DIR
 
 from .functions import FunctionConfig
 from .intrinsics import Resolver, UnresolvableError, ref_target
-from .routes import FUNCTION
+from .routes import ALIAS, FUNCTION
 
 
 class Clients:
@@ -154,8 +154,17 @@ def function_source_dir(function_props: Mapping[str, Any]) -> Path:
 
 
 def function_config(stack: DeployedStack, logical_id: str) -> FunctionConfig:
-    """The deployed function's name, ARN, handler, code folder, environment and limits."""
-    resource = stack.resolver.resources[logical_id]
+    """The deployed function's name, ARN, handler, code folder, environment and limits.
+
+    For an alias: its function's, invoked as the alias (its ARN) running the version it points to,
+    read from the emulator as API Gateway and the stream mapping would find it.
+    """
+    resource = stack.resolver.resources.get(logical_id, {})
+    if resource.get("Type") == ALIAS:
+        props = resource["Properties"]
+        target = function_config(stack, ref_target(props.get("FunctionName")) or "")
+        alias = stack.clients("lambda").get_alias(FunctionName=target.name, Name=str(stack.resolver.resolve(props["Name"])))
+        return replace(target, arn=alias["AliasArn"], version=alias["FunctionVersion"])
     if resource.get("Type") != FUNCTION:
         raise UnresolvableError(f"{logical_id} is not a Lambda function")
     props = resource["Properties"]

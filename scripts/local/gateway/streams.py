@@ -280,7 +280,7 @@ class StreamPoller(threading.Thread):
                 "condition": "RetryAttemptsExhausted",
                 "approximateInvokeCount": attempts,
             },
-            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": ""},
+            "responseContext": {"statusCode": 200, "executedVersion": self._function.config.version, "functionError": ""},
             "version": "1.0",
             "timestamp": dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "DDBStreamBatchInfo": {

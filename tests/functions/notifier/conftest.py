@@ -28,7 +28,7 @@ if str(NOTIFIER_DIR) not in sys.path:
 
 from aws_lambda_powertools.utilities import parameters  # noqa: E402
 from aws_lambda_powertools.utilities.parameters.base import DEFAULT_PROVIDERS  # noqa: E402
-from status_notifier import env, projection, publisher  # noqa: E402
+from status_notifier import clients, env  # noqa: E402
 from status_notifier.flags import REAL_TIME_NOTIFICATIONS  # noqa: E402
 
 FLAGS_PARAM = "/logistics/features/test/flags"
@@ -64,8 +64,7 @@ def handler() -> ModuleType:
 def _reset_lazy_clients() -> None:
     parameters.clear_caches()
     DEFAULT_PROVIDERS.clear()
-    publisher.sns_client.cache_clear()
-    projection.dynamodb_client.cache_clear()
+    clients.reset()
 
 
 @dataclass

@@ -223,8 +223,8 @@ sys.path.insert(0, {str(NOTIFIER_DIR)!r})
 spec = importlib.util.spec_from_file_location("notifier_import_probe", {str(NOTIFIER_DIR / "handler.py")!r})
 module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
-from status_notifier import publisher
-print(len(sent), publisher.sns_client.cache_info().currsize)
+from status_notifier import clients
+print(len(sent), len(clients._made))
 """
     # WHEN the handler module is imported as Lambda would
     result = subprocess.run(
@@ -236,5 +236,5 @@ print(len(sent), publisher.sns_client.cache_info().currsize)
         check=True,
     )
 
-    # THEN nothing was sent and no SNS client exists yet
+    # THEN nothing was sent and no client (nor session) exists yet
     assert result.stdout.split() == ["0", "0"]

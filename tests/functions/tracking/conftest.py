@@ -19,7 +19,7 @@ import pytest
 
 from ..lambda_runtime import FakeLambdaContext
 from ..lambda_runtime import load_handler as load_function_handler
-from .stack import STATE_TABLE_NAME, create_table_args, definitions
+from .stack import create_tables, definitions
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 FUNCTION_DIR = REPO_ROOT / "functions" / "tracking"
@@ -93,8 +93,9 @@ class Stack:
     env: dict[str, str] = field(default_factory=dict)
 
     def items(self) -> list[dict[str, Any]]:
-        """Every item in the table (low-level form)."""
-        return self.dynamodb.scan(TableName=self.table_name, ConsistentRead=True)["Items"]
+        """Every item in the table (low-level form), past Scan's 1 MB pages."""
+        pages = self.dynamodb.get_paginator("scan").paginate(TableName=self.table_name, ConsistentRead=True)
+        return [item for page in pages for item in page["Items"]]
 
 
 def reset_caches() -> None:
@@ -115,8 +116,7 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     reset_caches()
     with mock_aws():
         dynamodb = boto3.client("dynamodb")
-        dynamodb.create_table(**create_table_args(defs.table))
-        dynamodb.create_table(**create_table_args(defs.state_table, STATE_TABLE_NAME))
+        create_tables(dynamodb, defs)
         ssm = boto3.client("ssm")
         for name, value in defs.parameters.items():
             ssm.put_parameter(Name=name, Value=value, Type="String")

@@ -18,6 +18,7 @@ from tracking_templates.settings import settings_for
 ENV = "test"
 TABLE_NAME = f"tracking-table-{ENV}"
 STATE_TABLE_NAME = f"tracking-state-{ENV}"
+IDEMPOTENCY_TABLE_NAME = f"tracking-idempotency-{ENV}"
 _SUB_RE = re.compile(r"\$\{([A-Za-z0-9:.]+)\}")
 
 
@@ -27,6 +28,7 @@ class StackDefinitions:
 
     table: dict[str, Any]  # the tracking table's properties
     state_table: dict[str, Any]  # the state table's properties (GET /shipments)
+    idempotency_table: dict[str, Any]  # the Idempotency-Key records' table's properties
     parameters: dict[str, str]  # SSM parameter name -> value
     function_env: dict[str, str]  # the API function's environment variables
 
@@ -55,12 +57,14 @@ def definitions(env: str = ENV) -> StackDefinitions:
     """The template's table, parameters and API function environment for env."""
     template = build_template(settings_for(env)).to_dict()
     resources = template["Resources"]
-    assert set(_of_type(resources, "AWS::DynamoDB::Table")) == {Resources.TABLE, Resources.STATE_TABLE}
+    tables = {Resources.TABLE, Resources.STATE_TABLE, Resources.IDEMPOTENCY_TABLE}
+    assert set(_of_type(resources, "AWS::DynamoDB::Table")) == tables
     names: dict[str, str] = {
         "Environment": env,
         "AWS::Region": "us-east-1",
         Resources.TABLE: TABLE_NAME,
         Resources.STATE_TABLE: STATE_TABLE_NAME,
+        Resources.IDEMPOTENCY_TABLE: IDEMPOTENCY_TABLE_NAME,
     }
     ssm = _of_type(resources, "AWS::SSM::Parameter")
     for lid, res in ssm.items():
@@ -75,6 +79,7 @@ def definitions(env: str = ENV) -> StackDefinitions:
     return StackDefinitions(
         table=resources[Resources.TABLE]["Properties"],
         state_table=resources[Resources.STATE_TABLE]["Properties"],
+        idempotency_table=resources[Resources.IDEMPOTENCY_TABLE]["Properties"],
         parameters=parameters,
         function_env={k: _resolve(v, names) for k, v in variables.items()},
     )
@@ -90,14 +95,23 @@ def create_table_args(table: dict[str, Any], name: str = TABLE_NAME) -> dict[str
     return {"TableName": name, **args}
 
 
+def create_tables(dynamodb: Any, defs: StackDefinitions) -> None:
+    """Create the template's three tables (the idempotency table with its time-to-live)."""
+    dynamodb.create_table(**create_table_args(defs.table))
+    dynamodb.create_table(**create_table_args(defs.state_table, STATE_TABLE_NAME))
+    dynamodb.create_table(**create_table_args(defs.idempotency_table, IDEMPOTENCY_TABLE_NAME))
+    dynamodb.update_time_to_live(
+        TableName=IDEMPOTENCY_TABLE_NAME, TimeToLiveSpecification=defs.idempotency_table["TimeToLiveSpecification"]
+    )
+
+
 def provision(endpoint_url: str | None = None) -> StackDefinitions:
-    """Create the template's table and parameters (moto server at endpoint_url, or in-process moto)."""
+    """Create the template's tables and parameters (moto server at endpoint_url, or in-process moto)."""
     import boto3
 
     defs = definitions()
     dynamodb = boto3.client("dynamodb", endpoint_url=endpoint_url)
-    dynamodb.create_table(**create_table_args(defs.table))
-    dynamodb.create_table(**create_table_args(defs.state_table, STATE_TABLE_NAME))
+    create_tables(dynamodb, defs)
     ssm = boto3.client("ssm", endpoint_url=endpoint_url)
     for name, value in defs.parameters.items():
         ssm.put_parameter(Name=name, Value=value, Type="String")

@@ -48,6 +48,26 @@ def test_clients_are_reused_while_settings_stay(monkeypatch):
     reset_caches()
 
 
+def test_a_client_pool_holds_the_requests_sent_at_once(monkeypatch):
+    # GIVEN / WHEN clients are asked for with and without a number of parallel requests
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
+    reset_caches()
+    try:
+        def pool(client):
+            return client.meta.config.max_pool_connections
+
+        # THEN the pool is that number, never below botocore's default of 10
+        assert pool(aws.client("dynamodb")) == 10 == aws.DEFAULT_POOL_CONNECTIONS
+        assert pool(aws.client("dynamodb", parallel_requests=2)) == 10
+        assert pool(aws.client("dynamodb", parallel_requests=16)) == 16
+        # AND one client serves every caller that needs the same pool (the tables share it)
+        assert aws.client("dynamodb", parallel_requests=2) is aws.client("dynamodb")
+        assert aws.client("dynamodb", parallel_requests=16) is aws.client("dynamodb", parallel_requests=16)
+        assert aws.client("dynamodb", parallel_requests=16) is not aws.client("dynamodb")
+    finally:
+        reset_caches()
+
+
 @pytest.mark.slow
 def test_a_new_endpoint_is_followed_after_import(handler, lambda_context, moto_endpoint, monkeypatch):
     # GIVEN the moto server (one state) reachable under two names, with the template's table and parameters

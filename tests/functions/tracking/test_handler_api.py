@@ -365,6 +365,17 @@ def test_no_body_or_header_is_logged(handler, lambda_context, stack, log_lines):
     assert all(r["correlation_id"] == event["requestContext"]["requestId"] for r in infos)
 
 
+def test_a_stored_update_logs_the_timestamp_it_was_stored_under(handler, lambda_context, stack, log_lines):
+    # GIVEN / WHEN an update is stored
+    status_code, body = post(handler, lambda_context, VALID)
+    assert status_code == 200
+    # THEN its INFO line carries the stored key: tracking_id and the answer's timestamp (epoch ms),
+    # not only the log time powertools writes under "timestamp"
+    (stored,) = [r for r in parse_logs(log_lines) if r["message"] == "Tracking update stored"]
+    assert stored["tracking_id"] == "TRK-1"
+    assert stored["update_timestamp"] == body["timestamp"] and type(stored["update_timestamp"]) is int
+
+
 def test_stored_numbers_round_trip_exactly(handler, lambda_context, stack):
     # GIVEN numbers a float would change (38 significant digits)
     lat = "12.345678901234567890123456789012345678"
@@ -427,3 +438,32 @@ def test_a_broken_schema_is_our_500_not_the_clients_400(handler, lambda_context,
         assert stack.items() == []
     finally:
         validation._compiled.cache_clear()
+
+
+def test_a_page_of_large_updates_stays_under_lambdas_response_limit(handler, lambda_context, stack, monkeypatch):
+    from tracking_api import clock
+    from tracking_api.response_size import LAMBDA_RESPONSE_LIMIT_BYTES, PAGE_BUDGET_BYTES, in_response
+
+    # GIVEN 100 updates of one shipment, each 10,000 control characters: 10 KB stored (DynamoDB's
+    # 1 MB per Query holds about 95), 70 KB in a response (\u0001 in the body, \\u0001 around it)
+    for n in range(100):
+        monkeypatch.setattr(clock, "now_ms", lambda n=n: 1_700_000_000_000 + n)
+        assert post(handler, lambda_context, {**VALID, "metadata": {"n": n, "note": "\u0001" * 10_000}})[0] == 200
+    # WHEN they are read 100 at a time
+    params, seen, sizes, counts = {"tracking_id": "TRK-1", "limit": "100"}, [], [], []
+    while True:
+        response = handler.main(get_event(params), lambda_context)
+        sizes.append(len(json.dumps(response)))  # what the Lambda runtime sends
+        status_code, body = answer(response)
+        assert status_code == 200
+        seen += [u["metadata"]["n"] for u in body["updates"]]
+        counts.append(body["count"])
+        entry_bytes = in_response(body["updates"][-1])
+        if "next_key" not in body:
+            break
+        params = {**params, "last_key": body["next_key"]}
+    # THEN every response fits Lambda's 6 MB, the first page as full as the budget allows, and the
+    # pages hold every update once, newest first
+    assert max(sizes) <= LAMBDA_RESPONSE_LIMIT_BYTES
+    assert entry_bytes > 70_000 and counts == [PAGE_BUDGET_BYTES // entry_bytes, 100 - PAGE_BUDGET_BYTES // entry_bytes]
+    assert seen == list(reversed(range(100)))

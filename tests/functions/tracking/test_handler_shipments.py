@@ -35,7 +35,8 @@ def listing(handler: Any, ctx: Any, params: dict[str, str] | None) -> tuple[int,
     return answer(handler.main(shipments_event(params), ctx))
 
 
-def post_and_project(handler, ctx, stack, monkeypatch, updates: list[tuple[str, str, int]], shuffle: int | None = None):
+def post_and_project(handler, ctx, stack, monkeypatch, updates: list[tuple[str, str, int]], shuffle: int | None = None,
+                     metadata: dict | None = None):
     """POST each (tracking_id, status, ms) through the handler, then project every stored item
     (the stream's new images) in stream order, or shuffled as retries would reorder them."""
     from tracking_api import clock
@@ -45,6 +46,8 @@ def post_and_project(handler, ctx, stack, monkeypatch, updates: list[tuple[str, 
         body = {"tracking_id": tracking_id, "status": status, "location": {"lat": 1.5, "lng": -2}}
         if tracking_id.endswith("m"):
             body["metadata"] = {"carrier": "X", "weight_kg": 12.50}
+        if metadata is not None:
+            body["metadata"] = metadata
         assert answer(handler.main(post_event(body), ctx))[0] == 200
     images = sorted(stack.items(), key=lambda item: int(item["timestamp"]["N"]))
     if shuffle is not None:
@@ -215,3 +218,111 @@ def test_an_exhausted_shard_is_not_queried_again(handler, lambda_context, stack,
     # THEN the first page asks both shards, and every later page only the shard that still has shipments
     assert seen == list(reversed(names)) and pages == 3
     assert sorted(calls[:2]) == ["failed#0", "failed#1"] and calls[2:] == ["failed#0", "failed#0"]
+
+
+# 30,000 quotes: a 60 KB request body (under the 64 KiB limit) that takes 120 KB inside a proxy
+# response (each quote is \" in the body, \\\" in the response's body string).
+HEAVY = {"note": '"' * 30_000}
+
+
+def runtime_bytes(response: dict) -> int:
+    """The response's size as the Lambda runtime sends it (json.dumps, ASCII)."""
+    return len(json.dumps(response))
+
+
+def test_a_page_of_large_shipments_stays_under_lambdas_response_limit(handler, lambda_context, stack, monkeypatch):
+    from tracking_api.response_size import LAMBDA_RESPONSE_LIMIT_BYTES, PAGE_BUDGET_BYTES, in_response
+
+    # GIVEN 100 delivered shipments of 120 KB each in a response (12 MB for a page of 100)
+    updates = [(f"L{n:03d}", "delivered", T0 + n) for n in range(100)]
+    post_and_project(handler, lambda_context, stack, monkeypatch, updates, metadata=HEAVY)
+    # WHEN the listing is walked 100 at a time
+    params, seen, sizes, counts = {"status": "delivered", "limit": "100"}, [], [], []
+    while True:
+        response = handler.main(shipments_event(params), lambda_context)
+        sizes.append(runtime_bytes(response))
+        status_code, body = answer(response)
+        assert status_code == 200
+        seen += [s["tracking_id"] for s in body["shipments"]]
+        counts.append(body["count"])
+        entry_bytes = in_response(body["shipments"][0])
+        if "next_key" not in body:
+            break
+        params = {**params, "last_key": body["next_key"]}
+    # THEN every response fits Lambda's 6 MB, pages are as full as the budget allows, and the
+    # walk lists every shipment once, newest first
+    assert max(sizes) <= LAMBDA_RESPONSE_LIMIT_BYTES
+    full = PAGE_BUDGET_BYTES // entry_bytes
+    assert entry_bytes > 120_000 and counts == [full, full, 100 - 2 * full]
+    assert seen == [tid for tid, _, _ in reversed(updates)]
+
+
+@pytest.mark.slow
+def test_a_page_over_16_shards_keeps_every_connection(handler, lambda_context, moto_endpoint, monkeypatch, caplog):
+    import logging
+    import time
+
+    from moto.dynamodb.models import DynamoDBBackend
+    from tracking_api import aws
+
+    from .conftest import reset_caches
+    from .stack import provision
+
+    # GIVEN prod's 16 shards, the tables on a moto server (real HTTP, real connection pool), and
+    # each Query taking 0.3 s there, so the 16 queries of a page hold their connections at once
+    defs = provision(moto_endpoint)
+    for name, value in {**defs.function_env, "AWS_ENDPOINT_URL": moto_endpoint, "LISTING_SHARDS": "16"}.items():
+        monkeypatch.setenv(name, value)
+    reset_caches()
+    original = DynamoDBBackend.query
+
+    def slow_query(self, *args, **kwargs):
+        time.sleep(0.3)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(DynamoDBBackend, "query", slow_query)
+    caplog.set_level(logging.WARNING, logger="urllib3.connectionpool")
+    try:
+        # WHEN a page is read
+        status_code, body = listing(handler, lambda_context, {"status": "pending"})
+        # THEN it is served, and no connection was opened only to be thrown away (urllib3 warns
+        # "Connection pool is full, discarding connection" when the pool is smaller than the shards)
+        assert (status_code, body) == (200, {"status": "pending", "shipments": [], "count": 0})
+        assert [r.getMessage() for r in caplog.records if r.name.startswith("urllib3")] == []
+        assert aws.client("dynamodb", parallel_requests=16).meta.config.max_pool_connections == 16
+    finally:
+        reset_caches()
+
+
+def test_what_a_walk_promises_when_shipments_move_during_it(handler, lambda_context, stack, monkeypatch):
+    from status_notifier.sharding import shard_of
+
+    shards = int(stack.env["LISTING_SHARDS"])
+    # GIVEN 20 in-transit shipments, and the first page of a walk 4 at a time
+    updates = [(f"W{n:02d}", "in_transit", T0 + n) for n in range(20)]
+    post_and_project(handler, lambda_context, stack, monkeypatch, updates)
+    params = {"status": "in_transit", "limit": "4"}
+    status_code, first = listing(handler, lambda_context, params)
+    assert status_code == 200
+    listed = [s["tracking_id"] for s in first["shipments"]]
+    assert listed == ["W19", "W18", "W17", "W16"]
+    # WHEN, between pages, a listed shipment gets a newer update, an unlisted one on a shard the
+    # walk has moved down gets one too, and another unlisted one moves to another status
+    walked_shards = {shard_of(tid, shards) for tid in listed}
+    jumper = next(tid for tid, _, _ in updates[:16] if shard_of(tid, shards) in walked_shards)
+    leaver = next(tid for tid, _, _ in updates[:16] if tid != jumper)
+    post_and_project(handler, lambda_context, stack, monkeypatch, [
+        ("W19", "in_transit", T0 + 100), (jumper, "in_transit", T0 + 101), (leaver, "delivered", T0 + 102),
+    ])
+    rest, _ = walk(handler, lambda_context, {**params, "last_key": first["next_key"]})
+    seen = listed + rest
+    # THEN no shipment is listed twice ...
+    assert len(seen) == len(set(seen))
+    # ... every shipment not updated during the walk is listed exactly once, newest first ...
+    untouched = [tid for tid, _, _ in reversed(updates) if tid not in ("W19", jumper, leaver)]
+    assert [tid for tid in seen if tid in untouched] == untouched
+    # ... and one that got a newer update before the walk reached it jumped above the walk: skipped
+    assert jumper not in seen and leaver not in seen
+    # AND a fresh walk lists every shipment now in transit, the moved ones first (newest)
+    fresh, _ = walk(handler, lambda_context, params)
+    assert fresh == [jumper, "W19", *untouched]

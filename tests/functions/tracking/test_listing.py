@@ -11,6 +11,7 @@ import pytest
 from tracking_api import listing, listing_token
 from tracking_api.errors import InvalidRequest
 from tracking_api.listing import ShardAnswer
+from tracking_api.response_size import in_response
 
 from tracking_templates import build_template
 from tracking_templates.names import STATE_INDEX, Resources
@@ -189,3 +190,19 @@ def sharding_projected() -> tuple[str, ...]:
     from status_notifier.projection import PROJECTED
 
     return PROJECTED
+
+
+def test_a_page_stops_before_its_byte_budget_and_the_next_resumes_right_after() -> None:
+    # GIVEN two shards' answers, and a budget that holds exactly two entries
+    a = [entry("A3", 30), entry("A2", 20), entry("A1", 10)]
+    b = [entry("B2", 25), entry("B1", 5)]
+    answers = {0: ShardAnswer(a, more=False), 1: ShardAnswer(b, more=False)}
+    first_two = listing.merge((TOP, TOP), answers, limit=5).items[:2]
+    budget = sum(in_response(item) for item in first_two)
+    # WHEN a page of up to 5 is merged within that budget
+    page = listing.merge((TOP, TOP), answers, limit=5, budget=budget)
+    # THEN it holds the two newest only, and each shard resumes below what it listed (none exhausted)
+    assert ids(page) == ["A3", "B2"]
+    assert page.positions == (a[0]["listing_rank"], b[0]["listing_rank"])
+    # AND one byte less holds one entry
+    assert ids(listing.merge((TOP, TOP), answers, limit=5, budget=budget - 1)) == ["A3"]

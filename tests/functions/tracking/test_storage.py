@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from decimal import Decimal
 
 import pytest
-from tracking_api import clock, storage
+from tracking_api import aws, clock, storage
 from tracking_api.errors import StorageError
 from tracking_api.validation import TrackingUpdate
 
@@ -56,6 +57,8 @@ def test_put_is_one_conditional_call(store, stack):
     # THEN exactly one PutItem, conditional on the key being free
     assert [name for name, _ in calls] == ["PutItem"]
     assert calls[0][1]["ConditionExpression"] == "attribute_not_exists(tracking_id)"
+    # AND asking for the blocking item, so a retried put can tell its own write from another
+    assert calls[0][1]["ReturnValuesOnConditionCheckFailure"] == "ALL_OLD"
     assert isinstance(timestamp, int)
 
 
@@ -112,8 +115,16 @@ def test_item_shape(store, stack):
     # GIVEN / WHEN an update is stored / THEN the item has the documented attributes
     timestamp = store.put_update(update(7))
     (item,) = stack.items()
-    assert set(item) == {"tracking_id", "timestamp", "status", "location", "metadata", "environment", "created_at"}
+    assert set(item) == {
+        "tracking_id", "timestamp", "status", "location", "metadata", "environment", "created_at",
+        storage.WRITE_ID_ATTRIBUTE,
+    }
     assert item["created_at"]["S"].endswith("Z") and item["timestamp"] == {"N": str(timestamp)}
+    # AND the write id (how a retried put knows its own write) is 128 random bits in hex
+    assert re.fullmatch(r"[0-9a-f]{32}", item[storage.WRITE_ID_ATTRIBUTE]["S"])
+    # AND a reader never sees it: it is not part of the update
+    (read,) = store.query_updates("SHIP", 10).items
+    assert storage.WRITE_ID_ATTRIBUTE not in read and read["timestamp"] == timestamp
 
 
 def test_query_pages_newest_first(store, stack, monkeypatch):
@@ -183,3 +194,60 @@ def test_no_token_to_an_empty_last_page(store, stack, monkeypatch, dynamodb_limi
     # THEN exactly two full pages: the second says it is the last (no key to an empty third)
     assert pages == [[3, 2], [1, 0]]
     assert key is None
+
+
+class CommitThenTimeOut:
+    """Between the function's client and moto: the first PutItem commits, then its answer is lost.
+
+    Registered last on `before-send`, it runs after moto's own handler has executed the request,
+    and raises the read timeout a client sees when DynamoDB commits a write but the answer never
+    arrives. botocore's standard retry mode then sends the same PutItem again, as it would on AWS.
+    """
+
+    def __init__(self, client) -> None:
+        self.client = client
+        self.sent: list[str] = []
+
+    def __call__(self, request, event_name: str, **_) -> None:
+        from botocore.exceptions import ReadTimeoutError
+
+        operation = event_name.rsplit(".", 1)[-1]
+        self.sent.append(operation)
+        if operation == "PutItem" and self.sent.count("PutItem") == 1:
+            raise ReadTimeoutError(endpoint_url=request.url)
+
+    def __enter__(self) -> CommitThenTimeOut:
+        self.client.meta.events.register_last("before-send", self)
+        return self
+
+    def __exit__(self, *_) -> None:
+        self.client.meta.events.unregister("before-send", self)
+
+
+def test_a_retried_put_that_had_committed_stores_nothing_more(stack, frozen_clock):
+    # GIVEN the function's own client (standard retries) and a first PutItem that commits, then times out
+    store = storage.TrackingStore(aws.client("dynamodb"), stack.table_name, environment="test")
+    with CommitThenTimeOut(aws.client("dynamodb")) as link:
+        # WHEN one update is stored
+        timestamp = store.put_update(update(5))
+    # THEN botocore sent the PutItem twice (the retry met the committed item) ...
+    assert link.sent == ["PutItem", "PutItem"]
+    # ... and the update is stored once, under the timestamp the answer gives
+    (item,) = stack.items()
+    assert timestamp == FROZEN_MS
+    assert item["timestamp"] == {"N": str(FROZEN_MS)} and item["metadata"] == {"M": {"n": {"N": "5"}}}
+
+
+def test_a_retry_that_meets_another_update_still_moves_on(stack, frozen_clock):
+    # GIVEN another update of the shipment already in this millisecond, and a first PutItem whose answer is lost
+    store = storage.TrackingStore(aws.client("dynamodb"), stack.table_name, environment="test")
+    assert store.put_update(update(1)) == FROZEN_MS
+    with CommitThenTimeOut(aws.client("dynamodb")) as link:
+        # WHEN a second update is stored
+        timestamp = store.put_update(update(2))
+    # THEN the retry of that first put was refused by the other update (another write id), so the
+    # put moved to the next millisecond instead of taking the other update for its own
+    assert link.sent == ["PutItem", "PutItem", "PutItem"]
+    assert timestamp == FROZEN_MS + 1
+    stored = sorted((int(i["timestamp"]["N"]), i["metadata"]["M"]["n"]["N"]) for i in stack.items())
+    assert stored == [(FROZEN_MS, "1"), (FROZEN_MS + 1, "2")]

@@ -175,8 +175,12 @@ def test_project_template_protects_its_tables_and_names_its_rollback_alarms() ->
     assert Resources.TABLE in tables
     deny = json.loads(stack_policy(template) or "")["Statement"][1]
     assert deny["Resource"] == [f"LogicalResourceId/{t}" for t in tables]
-    # AND its rollback triggers are the API 5XX and the functions' error alarms, nothing else
-    assert rollback_alarm_ids(template) == {"Api5xxAlarm", "TrackingFunctionErrorsAlarm", "NotifierFunctionErrorsAlarm"}
+    # AND its rollback triggers are the API 5XX and the functions' error alarms (the released
+    # versions' too, issue 18: CodeDeploy watches those), nothing else: CloudFormation's 5 at most
+    assert rollback_alarm_ids(template) == {
+        "Api5xxAlarm", "TrackingFunctionErrorsAlarm", "NotifierFunctionErrorsAlarm",
+        Resources.API_NEW_VERSION_ERRORS_ALARM, Resources.NOTIFIER_NEW_VERSION_ERRORS_ALARM,
+    }
 
 
 def test_rollback_alarms_are_found_by_metric_not_by_name() -> None:

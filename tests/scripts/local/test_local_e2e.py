@@ -124,6 +124,21 @@ def test_signed_post_is_stored_and_get_shows_it(client: Client) -> None:
     assert got.json["updates"][0]["timestamp"] == posted.json["timestamp"]
 
 
+def test_a_retry_with_an_idempotency_key_gets_the_first_answer(client: Client) -> None:
+    # GIVEN an update posted with an Idempotency-Key (signed, as a client retrying would send it)
+    key = {"Idempotency-Key": "e2e-7f1c9a52-retry"}
+    first = client.call("POST", "/track", update("E2E-IDEMPOTENT"), headers=key)
+    # WHEN it is sent again with the same key, then with the same key and another update
+    again = client.call("POST", "/track", update("E2E-IDEMPOTENT"), headers=key)
+    other = client.call("POST", "/track", update("E2E-IDEMPOTENT", "delivered"), headers=key)
+    # THEN the retry gets the first answer, the other update is 422, and one update is stored
+    assert first.status == 200, first.json
+    assert (again.status, again.json) == (200, first.json)
+    assert (other.status, other.json) == (422, {"error": "Idempotency-Key was already used with another request body"})
+    stored = client.call("GET", "/status?tracking_id=E2E-IDEMPOTENT")
+    assert stored.json["count"] == 1 and stored.json["updates"][0]["timestamp"] == first.json["timestamp"]
+
+
 @pytest.mark.parametrize(
     "body",
     [

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from scripts.local.gateway.intrinsics import Resolver, UnresolvableError, referenced_ids
-from scripts.local.gateway.routes import FUNCTION, RestApi, TemplateError, rest_api_from_template
+from scripts.local.gateway.intrinsics import Resolver, UnresolvableError, ref_target, referenced_ids
+from scripts.local.gateway.routes import ALIAS, FUNCTION, RestApi, TemplateError, rest_api_from_template
 from scripts.local.gateway.validation import RequestRejected, RequestValidator
 from tracking_templates import sources
 from tracking_templates.cli import render
@@ -44,12 +44,15 @@ def test_routes_are_the_templates_methods(api: RestApi) -> None:
     template = real_template()
     declared = {(r["Properties"]["HttpMethod"], r["Properties"]["AuthorizationType"])
                 for r in template["Resources"].values() if r["Type"] == "AWS::ApiGateway::Method"}
-    # THEN every method is a route, paths chained from PathParts, each pointing at a Lambda function
+    # THEN every method is a route, paths chained from PathParts, each invoking a Lambda function's
+    # alias (issue 18: every caller goes through the alias that releases move)
     assert {(r.method, r.authorization) for r in api.routes} == declared
     assert {(r.method, r.path) for r in api.routes} == {("GET", "/status"), ("POST", "/track"), ("GET", "/shipments")}
     for route in api.routes:
         assert route.integration_type == "AWS_PROXY"
-        assert template["Resources"][route.function]["Type"] == FUNCTION
+        assert template["Resources"][route.function]["Type"] == ALIAS
+        assert template["Resources"][ref_target(template["Resources"][route.function]["Properties"]["FunctionName"])][
+            "Type"] == FUNCTION  # fmt: skip
 
 
 
@@ -193,7 +196,7 @@ def test_function_environment_resolves_against_the_stack() -> None:
     # GIVEN the real template and a stack's physical ids for every resource the API function refers to
     template = real_template()
     api = rest_api_from_template(resolver_for(template))
-    function_id = api.routes[0].function
+    function_id = ref_target(template["Resources"][api.routes[0].function]["Properties"]["FunctionName"])
     variables = template["Resources"][function_id]["Properties"]["Environment"]["Variables"]
     physical = {name: f"physical-{name}" for name in referenced_ids(variables) if name in template["Resources"]}
     resolver = resolver_for(template, {"Environment": "dev"}, physical)

@@ -38,7 +38,10 @@ def test_mapping_is_read_from_the_template() -> None:
     (mapping,) = stream_mappings(resolver_for(template))
     props = template["Resources"][mapping.logical_id]["Properties"]
     # THEN the function, table, batching, retries and destination are the template's
-    assert template["Resources"][mapping.function]["Type"] == "AWS::Lambda::Function"
+    # (through the function's alias, issue 18)
+    assert template["Resources"][mapping.function]["Type"] == "AWS::Lambda::Alias"
+    alias_target = template["Resources"][mapping.function]["Properties"]["FunctionName"]["Ref"]
+    assert template["Resources"][alias_target]["Type"] == "AWS::Lambda::Function"
     assert template["Resources"][mapping.table]["Type"] == "AWS::DynamoDB::Table"
     assert template["Resources"][mapping.on_failure]["Type"] == "AWS::SQS::Queue"
     assert (mapping.batch_size, mapping.max_retries) == (props["BatchSize"], props["MaximumRetryAttempts"])
