@@ -184,3 +184,24 @@ def test_single_steps_for_the_bootstrap_command(cfn: tuple[Any, Stubber], clock:
                          {"StackName": STACK, "LogicalResourceId": "Bucket"})  # fmt: skip
     assert deployer.physical_id(STACK, "Bucket") == "artifacts-123"
 
+
+
+def test_release_clients_are_not_called_for_a_template_without_a_shifted_alias(
+    cfn: tuple[Any, Stubber], clock: FakeClock
+) -> None:
+    # GIVEN release clients (each behind a Stubber expecting nothing) and a template with no CodeDeploy alias
+    import boto3
+
+    from scripts.deploy.release import ReleaseClients
+
+    client, stubber = cfn
+    others = [boto3.client(name, region_name="us-east-1") for name in ("codedeploy", "lambda", "cloudwatch")]
+    stubbers = [Stubber(other) for other in others]
+    for other_stubber in stubbers:
+        other_stubber.activate()
+    expect_update_change_set(stubber, [change_set("CREATE_COMPLETE", [change("Modify", "Queue", "AWS::SQS::Queue")])])
+    _executed(stubber, "UPDATE_COMPLETE")
+    deployer = Deployer(client, None, Polling(delay=5), Console(out=io.StringIO()), clock.sleep, clock,
+                        release=ReleaseClients(*others))  # fmt: skip
+    # WHEN deploying (keep_versions unset: nothing to prune) THEN only CloudFormation was called
+    assert deployer.deploy(request()).status == "UPDATE_COMPLETE"
