@@ -325,3 +325,30 @@ def test_pruning_on_an_endpoint_without_versions_is_said_and_skipped(
     stubs["lambda"].add_client_error("list_versions_by_function", "InvalidAction", "no")
     assert prune_versions(Context(stubs.clients["cloudformation"]), stubs.release, STACK_ID, 3) == []
     assert capsys.readouterr().out == "note: the endpoint cannot list or delete Lambda versions: old versions were not pruned\n"
+
+
+def test_each_version_in_use_is_named_with_what_uses_it(stubs: Stubs) -> None:
+    # GIVEN the alias on 6 routing 10 % to 5, a second alias also on 6, and mappings on a version,
+    # on the alias, on another function's version and one answered without its ARN or UUID
+    from scripts.deploy.release import versions_in_use
+
+    stubs["lambda"].add_response("list_aliases", {"Aliases": [
+        alias("6", {"5": 0.1}), {**alias("6"), "Name": "stable", "AliasArn": f"{FUNCTION_ARN}:stable"}]},
+        {"FunctionName": FUNCTION})  # fmt: skip
+    stubs["lambda"].add_response("list_event_source_mappings", {"EventSourceMappings": [
+        {"UUID": "a1b2c3d4-0000-1111-2222-333344445555", "FunctionArn": f"{FUNCTION_ARN}:4"},
+        {"UUID": "b1b2c3d4-0000-1111-2222-333344445555", "FunctionArn": f"{FUNCTION_ARN}:live"},
+        {"UUID": "c1b2c3d4-0000-1111-2222-333344445555", "FunctionArn": f"{FUNCTION_ARN}-other:3"},
+        {"FunctionArn": f"{FUNCTION_ARN}:2"},
+        {"UUID": "d1b2c3d4-0000-1111-2222-333344445555"},
+    ]}, {})  # fmt: skip
+    # WHEN asking which versions are in use THEN each with its first user, nothing else
+    assert versions_in_use(stubs.clients["lambda"], FUNCTION, FUNCTION_ARN) == {
+        "6": "alias live",
+        "5": "alias live (routing)",
+        "4": "event source mapping a1b2c3d4-0000-1111-2222-333344445555",
+        "2": "event source mapping ",
+    }
+    # AND without the function's ARN (no $LATEST listed) only the aliases are asked
+    stubs["lambda"].add_response("list_aliases", {"Aliases": [alias("6")]}, {"FunctionName": FUNCTION})
+    assert versions_in_use(stubs.clients["lambda"], FUNCTION, "") == {"6": "alias live"}
