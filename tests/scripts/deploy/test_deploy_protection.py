@@ -215,7 +215,10 @@ def test_a_noecho_pinned_parameter_is_refused_without_its_values(deployer: Deplo
     with pytest.raises(UsageError) as refused:
         deployer.deploy(request(template=template, parameters={"Secret": "hunter2"}, pinned_parameters=("Secret",)))
     assert "hunter2" not in str(refused.value) and "****" not in str(refused.value)
-    assert "refusing to change its Secret (NoEcho)" in str(refused.value)
+    assert str(refused.value) == (
+        "stack tracking-prod: refusing to change its Secret (NoEcho): every named resource would be "
+        "replaced; deploy the new value to its own stack (another --stack-name)"
+    )
 
 
 def _expect_create(stubber: Stubber, changes: list[dict]) -> None:
@@ -308,6 +311,31 @@ def test_updates_carry_the_existing_5xx_and_error_alarms_as_rollback_triggers(
     out = capsys.readouterr().out
     assert ("Rollback triggers: watching tracking-api-5xx-prod during the update and 5 minute(s) after; "
             "an alarm rolls it back") in out  # fmt: skip
+
+
+def test_every_watched_alarm_is_named_in_the_rollback_triggers_line(
+    deployer: Deployer, cfn: tuple[Any, Stubber], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a live stack with both the 5XX and the function-errors alarm (one page)
+    from scripts.deploy.protection import rollback_triggers
+    from scripts.deploy.stack import StackInfo
+
+    _, stubber = cfn
+    resources = [_resource("FnErrors", "AWS::CloudWatch::Alarm", "tracking-fn-errors-prod"),
+                 _resource("Api5xx", "AWS::CloudWatch::Alarm", "tracking-api-5xx-prod")]  # fmt: skip
+    stubber.add_response("list_stack_resources", {"StackResourceSummaries": resources}, {"StackName": STACK_ID})
+    # WHEN working out the rollback triggers THEN both, sorted, in the configuration and in one line
+    config = rollback_triggers(deployer.context, request(template=TABLE_TEMPLATE, rollback_monitoring_minutes=5),
+                               StackInfo(STACK_ID, STACK, "UPDATE_COMPLETE"))  # fmt: skip
+    assert config is not None
+    assert [t["Arn"] for t in config["RollbackTriggers"]] == [
+        f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:tracking-api-5xx-prod",
+        f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:tracking-fn-errors-prod",
+    ]
+    assert capsys.readouterr().out == (
+        "Rollback triggers: watching tracking-api-5xx-prod, tracking-fn-errors-prod during the update and "
+        "5 minute(s) after; an alarm rolls it back\n"
+    )
 
 
 # The policy the stack had before this update: it names a table the new template renames.
@@ -666,3 +694,19 @@ def test_a_policy_action_without_a_replacement_column_is_still_named(deployer: D
         "Q (AWS::SQS::Queue: Dynamic: CloudFormation cannot tell what will happen; Delete: deleted), "
         "V (AWS::EC2::Volume: replacement True; ReplaceAndSnapshot: deleted after a snapshot). Nothing changed"
     )
+
+
+def test_a_stack_policy_that_is_not_json_is_not_the_templates_and_is_set_again(
+    deployer: Deployer, cfn: tuple[Any, Stubber], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a live stack whose policy text does not parse (an emulator's, or a truncated one)
+    from scripts.deploy.protection import repair
+    from scripts.deploy.stack import StackInfo
+
+    _, stubber = cfn
+    policy = stack_policy(TABLE_TEMPLATE)
+    stubber.add_response("get_stack_policy", {"StackPolicyBody": '{"Statement": ['}, {"StackName": STACK_ID})
+    stubber.add_response("set_stack_policy", {}, {"StackName": STACK_ID, "StackPolicyBody": policy})
+    # WHEN a no-op deploy repairs the protection THEN the template's policy is set again, and said
+    repair(deployer.context, request(template=TABLE_TEMPLATE), StackInfo(STACK_ID, STACK, "UPDATE_COMPLETE"), policy)
+    assert capsys.readouterr().out == f"Stack policy of {STACK} was not the template's: set again\n"

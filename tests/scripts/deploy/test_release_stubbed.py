@@ -325,3 +325,69 @@ def test_pruning_on_an_endpoint_without_versions_is_said_and_skipped(
     stubs["lambda"].add_client_error("list_versions_by_function", "InvalidAction", "no")
     assert prune_versions(Context(stubs.clients["cloudformation"]), stubs.release, STACK_ID, 3) == []
     assert capsys.readouterr().out == "note: the endpoint cannot list or delete Lambda versions: old versions were not pruned\n"
+
+
+def test_each_version_in_use_is_named_with_what_uses_it(stubs: Stubs) -> None:
+    # GIVEN the alias on 6 routing 10 % to 5, a second alias also on 6, and mappings on a version,
+    # on the alias, on another function's version and one answered without its ARN or UUID
+    from scripts.deploy.release import versions_in_use
+
+    stubs["lambda"].add_response("list_aliases", {"Aliases": [
+        alias("6", {"5": 0.1}), {**alias("6"), "Name": "stable", "AliasArn": f"{FUNCTION_ARN}:stable"}]},
+        {"FunctionName": FUNCTION})  # fmt: skip
+    stubs["lambda"].add_response("list_event_source_mappings", {"EventSourceMappings": [
+        {"UUID": "a1b2c3d4-0000-1111-2222-333344445555", "FunctionArn": f"{FUNCTION_ARN}:4"},
+        {"UUID": "b1b2c3d4-0000-1111-2222-333344445555", "FunctionArn": f"{FUNCTION_ARN}:live"},
+        {"UUID": "c1b2c3d4-0000-1111-2222-333344445555", "FunctionArn": f"{FUNCTION_ARN}-other:3"},
+        {"FunctionArn": f"{FUNCTION_ARN}:2"},
+        {"UUID": "d1b2c3d4-0000-1111-2222-333344445555"},
+    ]}, {})  # fmt: skip
+    # WHEN asking which versions are in use THEN each with its first user, nothing else
+    assert versions_in_use(stubs.clients["lambda"], FUNCTION, FUNCTION_ARN) == {
+        "6": "alias live",
+        "5": "alias live (routing)",
+        "4": "event source mapping a1b2c3d4-0000-1111-2222-333344445555",
+        "2": "event source mapping ",
+    }
+    # AND without the function's ARN (no $LATEST listed) only the aliases are asked
+    stubs["lambda"].add_response("list_aliases", {"Aliases": [alias("6")]}, {"FunctionName": FUNCTION})
+    assert versions_in_use(stubs.clients["lambda"], FUNCTION, "") == {"6": "alias live"}
+
+
+@pytest.mark.parametrize(
+    ("error", "alarm_lookup", "explained"),
+    [
+        # a failure that is not an alarm's: no alarm looked up, CodeDeploy's code and message as sent
+        ({"code": "HEALTH_CONSTRAINTS", "message": "Too many instances failed"}, False,
+         "  HEALTH_CONSTRAINTS: Too many instances failed\n"),
+        # an alarm named only in the message is looked up too; a code alone keeps no dangling ': '
+        ({"message": "Stopped: an Alarm is active"}, True,
+         f"  stopped by alarm: other-alarm, {ALARM}\n  : Stopped: an Alarm is active\n"),
+        ({"code": "TIMEOUT"}, False, "  TIMEOUT\n"),
+        # no error information and no rollback message: the headline and the command only
+        (None, False, ""),
+    ],
+)  # fmt: skip
+def test_a_rollback_is_explained_with_what_codedeploy_says_and_nothing_more(
+    error: dict[str, str] | None, alarm_lookup: bool, explained: str, stubs: Stubs, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a canary that CodeDeploy stops for REASON, the stack rolling back
+    expect_canary_at_ten_percent(stubs)
+    failed = event("e3", "FnAlias", "AWS::Lambda::Alias", "UPDATE_FAILED", f"CodeDeploy deployment {DEPLOYMENT} failed")
+    rolled = event("e4", STACK, "AWS::CloudFormation::Stack", "UPDATE_ROLLBACK_COMPLETE")
+    expect_poll(stubs, "UPDATE_ROLLBACK_COMPLETE", [rolled, failed, ALIAS_UPDATING, STARTED, OLD])
+    expect_state(stubs, "Failed", alias("6"), **({"errorInformation": error} if error else {}))
+    if alarm_lookup:
+        stubs["codedeploy"].add_response("get_deployment_group", {"deploymentGroupInfo": {
+            "applicationName": APP, "deploymentGroupName": GROUP,
+            "alarmConfiguration": {"enabled": True, "alarms": [{"name": ALARM}, {"name": "other-alarm"}]}}},
+            {"applicationName": APP, "deploymentGroupName": GROUP})  # fmt: skip
+        stubs["cloudwatch"].add_response("describe_alarms", {"MetricAlarms": [
+            {"AlarmName": ALARM, "StateValue": "ALARM"}, {"AlarmName": "other-alarm", "StateValue": "ALARM"}]},
+            {"AlarmNames": [ALARM, "other-alarm"], "StateValue": "ALARM"})  # fmt: skip
+    # WHEN deploying THEN exit 1 and, on stderr, exactly the headline, what CodeDeploy said, the command
+    assert run(lambda: deployer(stubs, FakeClock()).deploy(DeployRequest(STACK, release_template())) and 0) == 1
+    err = capsys.readouterr().err
+    assert (f"CodeDeploy rolled back FnAlias: deployment {DEPLOYMENT} Failed; the alias is back on its previous "
+            f"version\n{explained}  inspect it with `aws deploy get-deployment --deployment-id {DEPLOYMENT} "
+            f"--region {REGION}`\n") in err  # fmt: skip
