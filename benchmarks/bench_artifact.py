@@ -30,8 +30,8 @@ from bench_handler import COLD_BOTO3, EVENT_FILE, FAKE_CREDENTIALS, LAMBDA_ENV, 
 
 sys.path.insert(0, str(REPO_ROOT))
 
-from scripts.interpreter import find_interpreter  # noqa: E402
-from scripts.package import Packager  # noqa: E402
+from scripts.package.interpreter import find_interpreter  # noqa: E402
+from scripts.package.packager import Packager  # noqa: E402
 from tests.functions.runtime_sdk import runtime_sdk_python  # noqa: E402
 
 STREAM_EVENT = REPO_ROOT / "tests" / "functions" / "notifier" / "events" / "insert_delivered.json"

@@ -34,8 +34,8 @@ from moto.server import ThreadedMotoServer  # noqa: E402
 
 from scripts.aws import ApiCallCounter, Aws, AwsTarget  # noqa: E402
 from scripts.console import Console  # noqa: E402
-from scripts.deploy import DeployOptions, deploy_stack  # noqa: E402
-from scripts.deployer import Polling  # noqa: E402
+from scripts.deploy.deployer import Polling  # noqa: E402
+from scripts.deploy.project import DeployOptions, deploy_stack  # noqa: E402
 
 # Why a no-op redeploy makes each call (with the bootstrap stack already in place).
 WHY = {

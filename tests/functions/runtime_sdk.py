@@ -12,7 +12,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from scripts.interpreter import Interpreter
+from scripts.package.interpreter import Interpreter
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LOCK = Path(__file__).resolve().with_name("runtime-sdk.txt")

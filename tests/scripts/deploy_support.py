@@ -8,7 +8,7 @@ from typing import Any
 import boto3
 
 from scripts.aws import Aws, AwsTarget
-from scripts.deployer import Polling
+from scripts.deploy.deployer import Polling
 
 # moto finishes every stack operation at once; no reason to wait between polls.
 FAST = Polling(delay=0.01, backoff=1.0, max_delay=0.01, timeout=30)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from scripts.errors import UsageError
-from scripts.interpreter import Interpreter, find_interpreter
+from scripts.package.interpreter import Interpreter, find_interpreter
 
 
 def runtime_python() -> Interpreter:

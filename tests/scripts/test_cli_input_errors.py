@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from scripts import bootstrap, deploy, package
+from scripts.bootstrap import command as bootstrap
+from scripts.deploy import command as deploy
+from scripts.package import command as package
 
 from .deploy_support import FAST, queue_template
 

@@ -19,8 +19,8 @@ from tools import mutation
         ("functions/tracking/tracking_api/validation.py", "tracking_api.validation"),
         ("functions/tracking/tracking_api/__init__.py", "tracking_api"),
         ("functions/notifier/status_notifier/message.py", "status_notifier.message"),
-        ("scripts/changeset.py", "scripts.changeset"),
-        ("scripts/localgw/validation.py", "scripts.localgw.validation"),
+        ("scripts/deploy/changeset.py", "scripts.deploy.changeset"),
+        ("scripts/local/gateway/validation.py", "scripts.local.gateway.validation"),
         ("tracking_templates/names.py", "tracking_templates.names"),
     ],
 )
@@ -30,7 +30,7 @@ def test_module_name_is_the_import_path(path: str, name: str) -> None:
 
 def test_import_root_is_the_folder_put_on_sys_path() -> None:
     assert mutation.import_root(Path("functions/tracking/tracking_api/pagination.py")) == Path("functions/tracking")
-    assert mutation.import_root(Path("scripts/localgw/validation.py")) == Path(".")
+    assert mutation.import_root(Path("scripts/local/gateway/validation.py")) == Path(".")
 
 
 def test_selection_is_the_test_files_importing_the_module(tmp_path: Path) -> None:
@@ -38,7 +38,7 @@ def test_selection_is_the_test_files_importing_the_module(tmp_path: Path) -> Non
         "test_from_package.py": "from tracking_api import validation\n",
         "test_dotted.py": "import tracking_api.validation as v\n",
         "sub/test_in_function.py": "def test():\n    from tracking_api.validation import parse\n",
-        "test_other_validation.py": "from scripts.localgw.validation import RequestValidator\n",
+        "test_other_validation.py": "from scripts.local.gateway.validation import RequestValidator\n",
         "test_sibling.py": "from tracking_api import pagination\n",
         "helper.py": "from tracking_api import validation\n",
     }
@@ -112,8 +112,8 @@ def test_mutmut_names_mutants_by_import_path(monkeypatch: pytest.MonkeyPatch) ->
     for module in (mutmut.utils.format_utils, mutmut.__main__, mutmut.mutation.file_mutation):
         name = module.get_mutant_name(Path("functions/tracking/tracking_api/validation.py"), "x_parse__mutmut_1")
         assert name == "tracking_api.validation.x_parse__mutmut_1"
-        unchanged = module.get_mutant_name(Path("scripts/changeset.py"), "x_f__mutmut_2")
-        assert unchanged == "scripts.changeset.x_f__mutmut_2"
+        unchanged = module.get_mutant_name(Path("scripts/deploy/changeset.py"), "x_f__mutmut_2")
+        assert unchanged == "scripts.deploy.changeset.x_f__mutmut_2"
 
 
 @pytest.mark.parametrize("path", ["README.md", "scripts/no_such_module.py", "/work/scripts/changeset.py"])

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from tracking_api import aws, trimmed_data
 
-from scripts import trim_botocore_models as trim
+from scripts.package import trim_botocore_models as trim
 
 from .conftest import EVENTS_DIR, FUNCTION_DIR, reset_caches
 from .stack import TABLE_NAME, provision
@@ -24,11 +24,11 @@ def test_committed_files_are_a_fresh_cut_of_the_installed_botocore():
     committed = Path(trimmed_data.DATA_DIR)
     # WHEN they are cut again from the botocore installed now
     fresh = trim.trimmed_data()
-    # THEN they are the same files, byte for byte (else: python -m scripts.trim_botocore_models)
+    # THEN they are the same files, byte for byte (else: python -m scripts.package.trim_botocore_models)
     on_disk = {p.relative_to(committed).as_posix(): p.read_text(encoding="utf-8") for p in committed.rglob("*.json")}
     assert sorted(on_disk) == sorted(fresh)
     for relative, text in fresh.items():
-        assert on_disk[relative] == text, f"{relative} is stale: run python -m scripts.trim_botocore_models"
+        assert on_disk[relative] == text, f"{relative} is stale: run python -m scripts.package.trim_botocore_models"
     assert trim.main(["--check", "--out", str(committed)]) == 0
 
 

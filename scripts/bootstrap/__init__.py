@@ -1,0 +1,1 @@
+"""The bootstrap command (`python -m scripts.bootstrap`); the library is `scripts.deploy.bootstrap`."""
