@@ -54,19 +54,24 @@ def post_and_project(handler, ctx, stack, monkeypatch, updates: list[tuple[str, 
         writer.apply(image, stack.dynamodb)
 
 
+# More pages than any test lists: a listing that never ends fails the test instead of hanging it
+# (a hang is not a failure, and the mutation runner does not count it as one).
+MAX_PAGES = 200
+
+
 def walk(handler, ctx, params: dict[str, str]) -> tuple[list[str], int]:
     """Every tracking_id listed by following next_key, and the number of pages."""
-    seen, pages = [], 0
-    while True:
+    seen: list[str] = []
+    for pages in range(1, MAX_PAGES + 1):
         status_code, body = listing(handler, ctx, params)
         assert status_code == 200, body
-        pages += 1
         assert body["count"] == len(body["shipments"])
         seen += [s["tracking_id"] for s in body["shipments"]]
         if "next_key" not in body:
             return seen, pages
         assert body["shipments"], "a next_key is never followed by an empty page"
         params = {**params, "last_key": body["next_key"]}
+    pytest.fail(f"the listing did not end within {MAX_PAGES} pages")
 
 
 LIFE = [
