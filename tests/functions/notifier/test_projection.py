@@ -225,8 +225,13 @@ def test_an_unreadable_insert_is_skipped_not_retried(handler: ModuleType, stack:
 
 @pytest.mark.parametrize(
     ("returned", "arrival"),
-    [({}, Arrival.STALE), ({"Item": {"timestamp": {"N": str(T0)}}}, Arrival.DUPLICATE)],
-    ids=["without the stored item", "with it"],
+    [
+        ({}, Arrival.STALE),
+        ({"Item": {"tracking_id": {"S": "PKG-1"}}}, Arrival.STALE),
+        ({"Item": {"timestamp": {"N": str(T0)}}}, Arrival.DUPLICATE),
+        ({"Item": {"timestamp": {"N": str(T0 + 1)}}}, Arrival.STALE),
+    ],
+    ids=["without the stored item", "without its timestamp", "the same update", "a newer one"],
 )
 def test_a_refused_write_is_stale_unless_the_stored_item_says_otherwise(returned, arrival) -> None:
     # GIVEN DynamoDB refusing the write on its condition, with or without the stored item (an SDK
