@@ -1,4 +1,4 @@
-"""tracking_api.storage's fields derived at write time and the exact errors it raises."""
+"""tracking_api.storage's fields derived at write time, the clock that stamps them, and the exact errors it raises."""
 
 from __future__ import annotations
 
@@ -71,3 +71,9 @@ def test_after_every_attempt_the_error_says_how_many(stack, monkeypatch) -> None
     # WHEN one more arrives  THEN the bound is in the message
     with pytest.raises(StorageError, match="^no free timestamp after 64 attempts$"):
         store.put_update(UPDATE)
+
+
+def test_the_clock_is_epoch_milliseconds_rounded_down(monkeypatch) -> None:
+    # GIVEN the system clock at a known nanosecond  THEN updates are stamped with its millisecond
+    monkeypatch.setattr(clock.time, "time_ns", lambda: 1_700_000_000_123_999_999)
+    assert clock.now_ms() == 1_700_000_000_123
