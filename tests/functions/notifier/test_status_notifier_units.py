@@ -40,6 +40,9 @@ def test_config_defaults_and_parsing() -> None:
 
     # THEN NOTIFY_STATUSES defaults to delivered and failed, and a list is split and trimmed
     assert (config.state_table_name, config.listing_shards) == ("state", 16)
+    assert (config.topic_arn, config.feature_flags_param) == ("arn:aws:sns:us-east-1:123456789012:t", "/p")
+    # AND without ENVIRONMENT the subjects carry no environment prefix
+    assert config.environment == ""
     assert config.notify_statuses == parse_statuses(env.DEFAULT_NOTIFY_STATUSES) == NOTIFY
     assert parse_statuses(" pending ,,in_transit ") == {"pending", "in_transit"}
     assert parse_statuses("") == frozenset()
@@ -54,6 +57,11 @@ def test_config_names_a_missing_variable(missing: str) -> None:
     # WHEN / THEN reading the settings fails, naming it
     with pytest.raises(ConfigError, match=missing):
         NotifierConfig.from_environ(environ)
+
+
+def test_config_names_every_missing_variable_in_one_message() -> None:
+    with pytest.raises(ConfigError, match="^missing environment variable\\(s\\): TOPIC_ARN, LISTING_SHARDS$"):
+        NotifierConfig.from_environ({env.FEATURE_FLAGS_PARAM: "/p", env.STATE_TABLE_NAME: "state"})
 
 
 @pytest.mark.parametrize("shards", ["0", "-1", "2.5", "two", "١"])
