@@ -1,4 +1,4 @@
-"""Cold start of the shipped zips, as Lambda runs them (see shared BENCHMARKS.md, "cold start").
+"""Cold start of the shipped zips, as Lambda runs them; A and B alternated, medians.
 
 A: the zip `scripts.package` builds (dependencies bundled, with and without bytecode),
    unpacked read-only, run by a fresh CPython 3.13 whose only packages are the AWS SDK the

@@ -43,6 +43,7 @@ WHY = {
     ("cloudformation", "DescribeStackResource"): "the artifact bucket's name (physical id of the bootstrap bucket)",
     ("s3", "HeadObject"): "is each content-addressed zip (or big template) already uploaded?",
     ("cloudformation", "ListStackResources"): "which rollback-trigger alarms the stack has (the change set carries them)",
+    ("cloudformation", "GetStackPolicy"): "is the tables' stack policy still the template's? (set again when not)",
     ("cloudformation", "CreateChangeSet"): "let CloudFormation decide whether anything changed",
     ("cloudformation", "DescribeChangeSet"): "wait for the change set (AWS reports 'no changes' as a FAILED change set)",
     ("cloudformation", "DeleteChangeSet"): "remove the empty change set",

@@ -1,4 +1,4 @@
-"""Handler figures: cold start, warm request, and AWS calls per request (see shared BENCHMARKS.md).
+"""Handler figures: cold start, warm request, and AWS calls per request; A and B alternated, medians.
 
 cold start   A: a fresh process in a Lambda-like environment (AWS_LAMBDA_FUNCTION_NAME,
                 LAMBDA_TASK_ROOT, tracing on with _X_AMZN_TRACE_ID) that imports the handler

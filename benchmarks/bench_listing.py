@@ -1,4 +1,4 @@
-"""Listing page figure (see shared BENCHMARKS.md): GET /shipments vs one single-partition Query.
+"""Listing page figure (A and B alternated, medians): GET /shipments vs one single-partition Query.
 
 A: `GET /shipments?status=in_transit&limit=50` through handler.main, over the environment's N
    shards (dev's 2, prod's 16): N Query calls in parallel, merged newest first, token encoded.

@@ -1,6 +1,6 @@
 """scripts.local: time to the first served request vs the deploy alone; signed POST /track throughput.
 
-Figures (see /work/shared/BENCHMARKS.md: A/B alternated, medians):
+Figures (A and B alternated, medians):
 - ready ratio: A = a fresh `python -m scripts.local` process until its first signed request is
   answered; B = a fresh `python -m scripts.deploy` process deploying the same stack into a moto
   server (the floor: local does exactly that deploy, plus starting the emulator and the gateway).

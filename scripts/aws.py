@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import sys
 import urllib.parse
@@ -10,10 +11,10 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ConnectionError, HTTPClientError
+from botocore.exceptions import ConnectionError, EndpointConnectionError, HTTPClientError
 
 from .cli import non_empty
-from .errors import UsageError
+from .errors import DeployError, UsageError
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,20 @@ class Aws:
     def _say_retrying(
         self, attempts: int, caught_exception: Exception | None = None, **_: Any
     ) -> None:
-        """While botocore retries an endpoint it cannot reach (seconds pass), say so on stderr."""
+        """While botocore retries an endpoint it cannot reach (seconds pass), say so on stderr.
+
+        A refused connection to this machine is not retried: nothing listens on that port, and
+        ten attempts with backoff would only make the user wait half a minute to learn it.
+        """
+        if isinstance(caught_exception, EndpointConnectionError) and is_local_endpoint(
+            caught_exception.kwargs.get("endpoint_url", "")
+        ):
+            endpoint = caught_exception.kwargs["endpoint_url"]
+            raise DeployError(
+                f"cannot reach {endpoint}: nothing listens on this machine at that address "
+                "(start the emulator first, e.g. python -m moto.server -p PORT, or check "
+                "--endpoint-url / AWS_ENDPOINT_URL)"
+            )
         if isinstance(caught_exception, (ConnectionError, HTTPClientError)) and (
             attempts < self.target.max_attempts
         ):
@@ -88,6 +102,17 @@ class Aws:
                 file=sys.stderr,
                 flush=True,
             )
+
+
+def is_local_endpoint(url: str) -> bool:
+    """Whether URL's host is this machine (localhost, 127.0.0.0/8, ::1)."""
+    host = urllib.parse.urlsplit(url).hostname or ""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def check_endpoint_url(url: str) -> str:

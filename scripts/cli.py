@@ -45,6 +45,20 @@ def non_empty_path(text: str) -> Path:
     return Path(non_empty(text))
 
 
+def check_region(name: str) -> str:
+    """NAME if botocore accepts it as a region name (its own check), else a usage error."""
+    from botocore.exceptions import InvalidRegionError
+    from botocore.utils import validate_region_name
+
+    try:
+        validate_region_name(name)
+    except InvalidRegionError:
+        raise UsageError(f"invalid region name {name!r}") from None
+    if not name:
+        raise UsageError("the region must not be empty")
+    return name
+
+
 def parse_pairs(items: Iterable[str], flag: str, echo: bool = True) -> dict[str, str]:
     """Parse `K=V` strings (the value may contain '='); anything else is a usage error.
 

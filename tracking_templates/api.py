@@ -30,7 +30,8 @@ from .compute import Compute
 from .encryption import Encryption
 from .inputs import Inputs, stack_tags
 from .logs import Logs, api_execution_log_group
-from .names import REQUEST_MODEL_NAME, REST_API_NAME, Resources
+from .names import REQUEST_MODEL_NAME, REQUEST_VALIDATOR_NAME, REST_API_NAME, Resources
+from .routes import routes
 from .settings import Settings
 from .suppressions import NO_API_CACHE, checkov_metadata
 
@@ -138,9 +139,6 @@ def api(settings: Settings, inputs: Inputs, enc: Encryption, funcs: Compute, log
         Tags=stack_tags(inputs),
     )
     root = GetAtt(rest_api, "RootResourceId")
-    track = Resource("TrackResource", RestApiId=Ref(rest_api), ParentId=root, PathPart="track")
-    status = Resource("StatusResource", RestApiId=Ref(rest_api), ParentId=root, PathPart="status")
-    shipments = Resource("ShipmentsResource", RestApiId=Ref(rest_api), ParentId=root, PathPart="shipments")
     model = ObjectSchemaModel(
         Resources.REQUEST_MODEL,
         RestApiId=Ref(rest_api),
@@ -152,40 +150,28 @@ def api(settings: Settings, inputs: Inputs, enc: Encryption, funcs: Compute, log
     validator = RequestValidator(
         Resources.REQUEST_VALIDATOR,
         RestApiId=Ref(rest_api),
-        Name="body-and-parameters",
+        Name=REQUEST_VALIDATOR_NAME,
         ValidateRequestBody=True,
         ValidateRequestParameters=True,
     )
-    post_track = Method(
-        "TrackPostMethod",
-        RestApiId=Ref(rest_api),
-        ResourceId=Ref(track),
-        HttpMethod="POST",
-        AuthorizationType="AWS_IAM",
-        RequestValidatorId=Ref(validator),
-        RequestModels={"application/json": Ref(model)},
-        Integration=_lambda_proxy(funcs.api_function),
-    )
-    def paged_get(logical_id: str, resource: Resource, required: str) -> Method:
-        # A page of something: one required query parameter, then the optional limit and last_key.
-        return Method(
-            logical_id,
+    api_routes = routes()
+    resources, methods = [], []
+    for route in api_routes:
+        resource = Resource(route.resource_id, RestApiId=Ref(rest_api), ParentId=root, PathPart=route.path)
+        extra = {"RequestParameters": route.request_parameters()} if route.parameters else {}
+        if route.body:
+            extra["RequestModels"] = {"application/json": Ref(model)}
+        methods.append(Method(
+            route.method_id,
             RestApiId=Ref(rest_api),
             ResourceId=Ref(resource),
-            HttpMethod="GET",
+            HttpMethod=route.method,
             AuthorizationType="AWS_IAM",
             RequestValidatorId=Ref(validator),
-            RequestParameters={
-                f"method.request.querystring.{required}": True,
-                "method.request.querystring.limit": False,
-                "method.request.querystring.last_key": False,
-            },
             Integration=_lambda_proxy(funcs.api_function),
-        )
-
-    get_status = paged_get("StatusGetMethod", status, "tracking_id")
-    get_shipments = paged_get("ShipmentsGetMethod", shipments, "status")
-    methods = (post_track, get_status, get_shipments)
+            **extra,
+        ))
+        resources.append(resource)
     permissions = tuple(
         Permission(
             f"{method.title}Permission",
@@ -195,13 +181,13 @@ def api(settings: Settings, inputs: Inputs, enc: Encryption, funcs: Compute, log
             # This API, this method and path only (any stage).
             SourceArn=Sub(
                 "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${Api}/*/"
-                f"{method.HttpMethod}/{path}",
+                f"{route.method}/{route.path}",
                 Api=Ref(rest_api),
             ),
         )
-        for method, path in ((post_track, "track"), (get_status, "status"), (get_shipments, "shipments"))
+        for method, route in zip(methods, api_routes)
     )
-    api_hash = definition_hash(rest_api, track, status, shipments, model, validator, *methods)
+    api_hash = definition_hash(rest_api, *resources, model, validator, *methods)
     deployment = Deployment(
         Resources.DEPLOYMENT_PREFIX + api_hash,
         RestApiId=Ref(rest_api),
@@ -241,10 +227,10 @@ def api(settings: Settings, inputs: Inputs, enc: Encryption, funcs: Compute, log
     )
     return Api(
         rest_api=rest_api,
-        resources=(track, status, shipments),
+        resources=tuple(resources),
         model=model,
         validator=validator,
-        methods=methods,
+        methods=tuple(methods),
         permissions=permissions,
         deployment=deployment,
         stage=stage,

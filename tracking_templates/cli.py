@@ -8,10 +8,11 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
+from .config_flag import add_config_argument, find
 from .names import ENV_PATTERN
-from .settings import SettingsError, settings_for
+from .settings import Settings, SettingsError, settings_for
 
-FORMATS = ("json", "yaml", "mermaid")
+FORMATS = ("json", "yaml", "mermaid", "openapi")
 DEFAULT_ENV, DEFAULT_FORMAT = "dev", "json"
 PROG = "python -m tracking_templates"
 
@@ -30,18 +31,29 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--env", default=DEFAULT_ENV,
                         help=f"environment name, {ENV_PATTERN} (default dev); dev, staging and prod have "
                              "their own settings, any other name gets dev's")
+    add_config_argument(parser)
     parser.add_argument("--format", choices=FORMATS, default=DEFAULT_FORMAT,
-                        help="json (default), yaml, or mermaid (an architecture diagram of the template)")
+                        help="json (default), yaml, mermaid (an architecture diagram of the template), or "
+                             "openapi (an OpenAPI 3.0 document of the API, JSON)")
+    parser.add_argument("--print-settings", action="store_true",
+                        help="write the environment's resolved settings (profile, then file) as a settings "
+                             "file instead of the template")
     parser.add_argument("-o", "--output", metavar="FILE", type=Path, help="write to FILE instead of stdout")
     return parser
 
 
-def render(env: str, fmt: str = "json") -> str:
-    """The template of environment `env` as text in format `fmt`."""
+def render(env: str, fmt: str = "json", settings: Settings | None = None) -> str:
+    """The template (or OpenAPI document) of environment `env`, with SETTINGS (default: its built-in
+    profile), as text in format `fmt`."""
     from . import render as text
     from .template import build_template
 
-    template = build_template(settings_for(env))
+    settings = settings_for(env) if settings is None else settings
+    if fmt == "openapi":
+        from .openapi import to_json as openapi_json
+
+        return openapi_json(settings)
+    template = build_template(settings)
     if fmt == "yaml":
         return text.to_yaml(template)
     if fmt == "mermaid":
@@ -55,11 +67,22 @@ def main(argv: list[str] | None = None) -> int:
     """Parse flags, render, write; usage errors exit 2 with one line on stderr."""
     parser = _parser()
     args = parser.parse_args(argv)
+    path = find(args.config)
     try:
-        settings_for(args.env)
+        if path is None and not args.print_settings:
+            # No file: the loader is not even imported (it costs the generator's start-up).
+            settings = settings_for(args.env)
+        else:
+            from . import settings_file
+
+            config = settings_file.resolve(settings_file.load(path), args.env)
+            settings = config.settings
     except SettingsError as error:
         parser.error(str(error))
-    output = render(args.env, args.format)
+    if args.print_settings:
+        output = settings_file.dumps(args.env, config)
+    else:
+        output = render(args.env, args.format, settings)
     if args.output is None:
         try:
             sys.stdout.write(output)

@@ -105,3 +105,5 @@ FEATURE_FLAGS_PARAM_PATH = "/logistics/features/${Environment}/flags"
 STATE_INDEX = "CurrentStatusIndex"
 # The request model's name in API Gateway (the Method's RequestModels refers to it).
 REQUEST_MODEL_NAME = "TrackingUpdate"
+# The request validator's name in API Gateway (the OpenAPI document names it too).
+REQUEST_VALIDATOR_NAME = "body-and-parameters"

@@ -20,17 +20,23 @@ from .request import DeployRequest
 from .stack import StackInfo
 from .template import StackTemplate
 
+# The resource types that can take a snapshot before deletion (DeletionPolicy `Snapshot`, as
+# CloudFormation's DeletionPolicy documentation lists them): for every other type `Snapshot` and
+# `ReplaceAndSnapshot` delete the resource.
+SNAPSHOT_TYPES = frozenset(
+    {"AWS::EC2::Volume", "AWS::ElastiCache::CacheCluster", "AWS::ElastiCache::ReplicationGroup",
+     "AWS::Neptune::DBCluster", "AWS::RDS::DBCluster", "AWS::RDS::DBInstance", "AWS::Redshift::Cluster"}
+)  # fmt: skip
 # The resource types whose loss loses data or access to data: the table, queues and buckets
-# hold it; without the KMS key the encrypted data cannot be read; log groups are the record.
+# hold it; without the KMS key the encrypted data cannot be read; log groups are the record;
+# the types that can snapshot are databases and volumes (a snapshot is not the live data).
 STATEFUL_TYPES = frozenset(
     {"AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::S3::Bucket", "AWS::KMS::Key",
      "AWS::Logs::LogGroup"}
-)  # fmt: skip
+) | SNAPSHOT_TYPES  # fmt: skip
+# Removing a nested stack deletes its resources (tables too), and it has no change set to walk.
+NESTED_STACK_TYPE = "AWS::CloudFormation::Stack"
 RISKY_REPLACEMENTS = frozenset({"True", "Conditional"})
-# PolicyAction (Remove, or Modify with replacement): what CloudFormation does with the old
-# resource under its DeletionPolicy/UpdateReplacePolicy. Only these delete it; Retain and
-# Snapshot (and their Replace* forms) keep the data.
-DELETING_POLICY_ACTIONS = frozenset({"Delete", "ReplaceAndDelete"})
 # A Dynamic change: CloudFormation cannot tell what will happen until it runs.
 DYNAMIC = "Dynamic"
 # The two ways CloudFormation says "nothing to change" (FAILED change set / CreateChangeSet error).
@@ -53,12 +59,19 @@ class ResourceChange:
 
     @property
     def is_risky(self) -> bool:
-        """A stateful resource that would be deleted, (maybe) replaced, or changed unknowably."""
+        """A stateful resource removed, (maybe) replaced, or changed unknowably; a nested stack removed.
+
+        Whatever its PolicyAction: Retain keeps the old resource but outside the stack, which
+        then points at a new, empty one (or none); a PolicyAction is only given for a removal or
+        a replacement.
+        """
+        if self.resource_type == NESTED_STACK_TYPE:
+            return self.action == "Remove"
         if self.resource_type not in STATEFUL_TYPES:
             return False
-        if self.policy_action:  # CloudFormation says what becomes of the old resource
-            return self.policy_action in DELETING_POLICY_ACTIONS
-        return self.action in ("Remove", DYNAMIC) or self.replacement in RISKY_REPLACEMENTS
+        return (
+            self.action in ("Remove", DYNAMIC) or self.replacement in RISKY_REPLACEMENTS or bool(self.policy_action)
+        )
 
     @classmethod
     def from_api(cls, change: dict[str, Any], parent: str = "") -> ResourceChange:
@@ -166,9 +179,7 @@ def create_change_set(
         **template_arguments(context, request.template, request),
     }
     if change_set_type == "UPDATE" and stack is not None:
-        rollback = rollback_triggers(context, request, stack)
-        if rollback is not None:
-            arguments["RollbackConfiguration"] = rollback
+        arguments["RollbackConfiguration"] = rollback_triggers(context, request, stack)
     if request.tags:
         arguments["Tags"] = [{"Key": k, "Value": v} for k, v in sorted(request.tags.items())]
     try:

@@ -8,7 +8,10 @@ import math
 from pathlib import Path
 
 from tracking_templates.cli import DEFAULT_ENV
+from tracking_templates.config_flag import DEFAULT_SETTINGS_FILE, add_config_argument, find
 from tracking_templates.names import ENV_PATTERN
+from tracking_templates.settings import SettingsError
+from tracking_templates.settings_file import load as load_settings_file
 
 from ..aws import Aws, AwsTarget, add_aws_arguments
 from ..cli import (
@@ -21,9 +24,10 @@ from ..cli import (
     writable_file,
 )
 from ..console import Console
-from ..errors import DeployError
+from ..errors import DeployError, UsageError
 from ..package.packager import DEFAULT_OUTPUT_DIR
 from .bootstrap import DEFAULT_BOOTSTRAP_STACK
+from .defaults import apply_file_defaults
 from .deployer import Polling
 from .project import DeployOptions, deploy_stack
 
@@ -38,8 +42,8 @@ def _seconds(text: str) -> float:
     return value
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    """The command's flags (a bad one: exit 2 with one line)."""
+def build_parser() -> argparse.ArgumentParser:
+    """The command's flags."""
     parser = OneLineParser(
         prog="python -m scripts.deploy",
         description="""\
@@ -54,14 +58,20 @@ behind (RetainExceptOnCreate); a live stack is never moved to another --env.""",
         epilog="""examples:
   python -m scripts.deploy --stack-name tracking-dev --env dev
   python -m scripts.deploy --stack-name tracking-prod --env prod --no-execute   # review the plan
-  python -m scripts.deploy --stack-name tracking-dev --endpoint-url http://127.0.0.1:5000  # moto
+into a moto server started with `python -m moto.server -p 5000` (any credentials; no zips run there):
+  AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing python -m scripts.deploy \\
+    --stack-name tracking-dev --region us-east-1 --endpoint-url http://127.0.0.1:5000 --no-deps
 
 exit codes: 0 deployed or nothing to change; 1 the deploy failed; 2 usage or input error;
 3 refused by the replacement guard; 4 timed out waiting (the stack may still be changing);
 130 interrupted (what carries on in CloudFormation is said). See docs/deploy.md.""",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--stack-name", required=True, help="the stack to create or update")
+    parser.add_argument(
+        "--stack-name",
+        help="the stack to create or update (required here or as stack_name in the settings file's "
+        "[environments.ENV.deploy] table)",
+    )  # fmt: skip
     parser.add_argument(
         "--env",
         help="environment: selects the template's settings (prod: termination protection, 5 "
@@ -73,8 +83,8 @@ exit codes: 0 deployed or nothing to change; 1 the deploy failed; 2 usage or inp
     parser.add_argument("--template-file", type=non_empty_path, help="deploy this template (JSON or YAML) instead of synthesizing one")
     parser.add_argument("--bucket", type=non_empty, help="artifact bucket for code and large templates (default: the bootstrap stack's, created if missing)")
     parser.add_argument(
-        "--bootstrap-stack", default=DEFAULT_BOOTSTRAP_STACK,
-        help="stack holding the artifact bucket when --bucket is not given (default %(default)s)",
+        "--bootstrap-stack",
+        help=f"stack holding the artifact bucket when --bucket is not given (default {DEFAULT_BOOTSTRAP_STACK})",
     )  # fmt: skip
     parser.add_argument(
         "--parameter-overrides", nargs="+", default=[], metavar="K=V",
@@ -85,8 +95,9 @@ exit codes: 0 deployed or nothing to change; 1 the deploy failed; 2 usage or inp
     parser.add_argument(
         "--allow-replacement", action="store_true",
         help="execute even if the change set replaces, removes or changes unpredictably (Dynamic) a "
-        "table, queue, bucket, KMS key or log group (refused with exit 3 otherwise); lifts the "
-        "stack policy protecting the tables for this one update",
+        "table, queue, bucket, KMS key, log group, database or volume, whatever its DeletionPolicy, "
+        "or removes a nested stack (refused with exit 3 otherwise); lifts the stack policy "
+        "protecting the tables for this one update",
     )  # fmt: skip
     parser.add_argument("--fail-on-empty-changeset", action="store_true", help="exit 1 instead of 0 when there is nothing to change")
     parser.add_argument("--outputs-file", type=non_empty_path, help="write the stack outputs as JSON")
@@ -103,7 +114,26 @@ exit codes: 0 deployed or nothing to change; 1 the deploy failed; 2 usage or inp
         help="seconds to wait for the stack before giving up with exit 4 (default %(default)s)",
     )  # fmt: skip
     add_aws_arguments(parser)
-    return parser.parse_args(argv)
+    add_config_argument(parser)
+    return parser
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The command's flags, the settings file's deploy table filling those not given (a bad flag
+    or a mistake in the file: exit 2 with one line)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    # The settings file's deploy table fills the flags not given (before any work, like a bad flag).
+    try:
+        settings_file = load_settings_file(find(args.config))
+        apply_file_defaults(args, settings_file, args.env or DEFAULT_ENV)
+    except (SettingsError, UsageError) as error:
+        parser.exit(2, f"{parser.prog}: error: {error}\n")
+    if args.stack_name is None:
+        parser.error(f"the following arguments are required: --stack-name (or stack_name in [environments."
+                     f"{args.env or DEFAULT_ENV}.deploy] of {args.config or DEFAULT_SETTINGS_FILE})")
+    args.settings_file = settings_file
+    return args
 
 
 def write_outputs(outputs: dict[str, str], console: Console, path: Path | None) -> None:
@@ -137,8 +167,9 @@ def main(argv: list[str] | None = None, polling: Polling | None = None) -> int:
             template_file=args.template_file,
             bucket=args.bucket,
             bootstrap_stack=args.bootstrap_stack,
-            parameter_overrides=parse_pairs(args.parameter_overrides, "--parameter-overrides", echo=False),
-            tags=parse_pairs(args.tags, "--tags"),
+            parameter_overrides={**args.file_parameter_overrides,
+                                 **parse_pairs(args.parameter_overrides, "--parameter-overrides", echo=False)},
+            tags={**args.file_tags, **parse_pairs(args.tags, "--tags")},
             execute=not args.no_execute,
             allow_replacement=args.allow_replacement,
             bundle_deps=not args.no_deps,
@@ -147,6 +178,7 @@ def main(argv: list[str] | None = None, polling: Polling | None = None) -> int:
             upload=not args.no_upload,
             output_dir=args.output_dir,
             polling=Polling(base.delay, base.backoff, base.max_delay, args.timeout),
+            settings_file=args.settings_file,
         )
         console = Console()
         result = deploy_stack(options, Aws(AwsTarget(args.region, args.endpoint_url)), console)

@@ -17,7 +17,7 @@ from .context import Context, Polling
 from .execute import StackFailed, execute
 from .guard import check_pinned, guard
 from .prepare import prepare
-from .protection import policy_lifted, protect, stack_policy
+from .protection import policy_lifted, protect, repair, stack_policy
 from .request import DeployRequest
 from .stack import REVIEW, UPDATABLE_STATES, StackInfo, describe_stack, find_stack, physical_id, remove_review_stack
 
@@ -68,11 +68,10 @@ class Deployer:
         guard(context, change_set, request.allow_replacement)
         if not request.execute:
             return self._not_executed(request, stack, change_set)
-        policy = stack_policy(request.template)
-        with policy_lifted(context, request, stack, policy, change_set.stack_id) as lifted:
+        with policy_lifted(context, request, stack, change_set.stack_id):
             final = execute(context, change_set, name)
         context.console.info(f"Stack {name}: {final.status}")
-        protect(context, request, final, policy, restored=lifted)
+        protect(context, request, final, stack_policy(request.template))
         if stack is not None and stack.status == REVIEW and stack.stack_id != final.stack_id:
             remove_review_stack(context, stack.stack_id, name)
         return DeployResult(name, final.stack_id, "deployed", final.status, final.outputs, change_set)
@@ -80,6 +79,9 @@ class Deployer:
     def _up_to_date(self, request: DeployRequest, stack: StackInfo | None, change_set: ChangeSet) -> DeployResult:
         delete_change_set(self.context, change_set)
         self.context.console.info(f"No changes to deploy. Stack {request.stack_name} is up to date")
+        if stack is not None and stack.status != REVIEW:
+            # A protection that failed to apply once is repaired here, not only after a change.
+            repair(self.context, request, stack, stack_policy(request.template))
         return DeployResult(
             request.stack_name,
             stack.stack_id if stack else None,

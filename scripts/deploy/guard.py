@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..errors import ReplacementRefused, UsageError
-from .changeset import DYNAMIC, ChangeSet, ResourceChange, delete_change_set
+from .changeset import DYNAMIC, SNAPSHOT_TYPES, ChangeSet, ResourceChange, delete_change_set
 from .context import Context
 from .request import DeployRequest
 from .stack import REVIEW, StackInfo
@@ -39,14 +39,32 @@ def guard(context: Context, change_set: ChangeSet, allow_replacement: bool) -> N
     delete_change_set(context, change_set)
     named = ", ".join(f"{c.logical_id} ({c.resource_type}: {_risk(c)})" for c in risky)
     raise ReplacementRefused(
-        f"the change set would replace or remove stateful resources: {named}; it was "
-        "deleted. Re-run with --allow-replacement if the data loss is intended"
+        f"the change set would replace or remove stateful resources: {named}. Nothing changed: the "
+        "change set was deleted. Re-run with --allow-replacement if the data loss is intended"
     )
 
 
 def _risk(change: ResourceChange) -> str:
     if change.action == "Remove":
-        return "removed"
+        return "removed" + _fate(change)
     if change.action == DYNAMIC:
-        return "Dynamic: CloudFormation cannot tell what will happen"
-    return f"replacement {change.replacement}"
+        return "Dynamic: CloudFormation cannot tell what will happen" + _fate(change)
+    return f"replacement {change.replacement or 'by policy'}" + _fate(change)
+
+
+def _fate(change: ResourceChange) -> str:
+    """What CloudFormation's PolicyAction does with the old resource, when it says."""
+    policy = change.policy_action
+    if not policy:
+        return ""
+    kept = policy.removeprefix("ReplaceAnd")
+    if kept == "Retain":
+        where = "left outside the stack, orphaned"
+        fate = f"the stack points at a new, empty one, the old one {where}" if kept != policy else where
+    elif kept == "Snapshot" and change.resource_type in SNAPSHOT_TYPES:
+        fate = "deleted after a snapshot"
+    elif kept == "Snapshot":
+        fate = f"deleted, {change.resource_type} cannot be snapshotted"
+    else:
+        fate = "deleted"
+    return f"; {policy}: {fate}"

@@ -26,13 +26,14 @@ def validate_stack_name(name: str) -> str:
 MAX_STACK_TAGS = 50
 
 
-def validate_stack_tags(tags: dict[str, str]) -> dict[str, str]:
-    """Return TAGS if CloudFormation accepts them as stack tags, else raise UsageError."""
+def validate_stack_tags(tags: dict[str, str], where: str = "--tags") -> dict[str, str]:
+    """Return TAGS if CloudFormation accepts them as stack tags, else raise UsageError naming WHERE."""
+    where = f"{where}: " if where else ""
     if len(tags) > MAX_STACK_TAGS:
-        raise UsageError(f"--tags: {len(tags)} tags, CloudFormation takes at most {MAX_STACK_TAGS}")
+        raise UsageError(f"{where}{len(tags)} tags, CloudFormation takes at most {MAX_STACK_TAGS}")
     for key, value in tags.items():
         if len(key) > 128 or key.lower().startswith("aws:"):
-            raise UsageError(f"--tags: invalid key {key!r}: at most 128 characters, not starting with 'aws:'")
+            raise UsageError(f"{where}invalid key {key!r}: at most 128 characters, not starting with 'aws:'")
         if not 1 <= len(value) <= 256:
-            raise UsageError(f"--tags: {key}={value!r}: the value must be 1 to 256 characters")
+            raise UsageError(f"{where}{key}={value!r}: the value must be 1 to 256 characters")
     return tags

@@ -44,6 +44,18 @@ def prepare(context: Context, request: DeployRequest, stack: StackInfo | None) -
             + "` (with --resources-to-skip for resources that cannot roll back), wait "
             "for UPDATE_ROLLBACK_COMPLETE, then deploy again"
         )
+    if stack.status == "IMPORT_ROLLBACK_FAILED":
+        # Neither RollbackStack (CREATE_FAILED, UPDATE_FAILED) nor ContinueUpdateRollback
+        # (UPDATE_ROLLBACK_FAILED) accepts this state, and deleting the stack deletes what it held.
+        raise DeployError(
+            f"stack {name} is IMPORT_ROLLBACK_FAILED: an import of existing resources failed and "
+            "so did its rollback; the stack still holds its own resources (its tables too), so do "
+            "not delete it. Find the resources that failed with `"
+            + context.aws_command("describe-stack-events", "--stack-name", name)
+            + "`, fix what they name (often a resource changed or deleted outside CloudFormation), "
+            "then run the import again; no rollback command accepts this state, so if the import "
+            "cannot be completed ask AWS Support to recover the stack, then deploy again"
+        )
     if stack.in_progress:
         raise DeployError(
             f"stack {name} is {stack.status}: another operation is running; wait for it "

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from tracking_templates.cli import DEFAULT_ENV
 from tracking_templates.names import ENV_PATTERN, FUNCTION_CODE_KEY_PARAMS, Params, is_valid_env
+from tracking_templates.settings_file import NO_FILE, SettingsFile
 from tracking_templates.sources import FUNCTIONS_DIR
 
 from ..aws import Aws, cli_options
@@ -15,7 +16,7 @@ from ..cli import writable_dir
 from ..console import Console
 from ..errors import UsageError
 from ..package.packager import DEFAULT_OUTPUT_DIR, NO_BYTECODE_NOTE, Packager, bytecode_interpreter, plan_upload, upload
-from ..package.s3upload import EXISTS, MISMATCH, MISSING, REPLACED, UPLOADED
+from ..package.s3upload import UPLOAD_NOTES
 from .bootstrap import DEFAULT_BOOTSTRAP_STACK, ensure_bootstrapped
 from .deployer import Deployer, DeployRequest, DeployResult, Polling
 from .names import validate_stack_name, validate_stack_tags
@@ -49,6 +50,9 @@ class DeployOptions:
     output_dir: Path = DEFAULT_OUTPUT_DIR
     functions_dir: Path = FUNCTIONS_DIR
     polling: Polling = field(default_factory=Polling)
+    # The settings file (--config): the environment's settings for the synthesized template
+    # and for the stack's protection (termination protection, rollback monitoring).
+    settings_file: SettingsFile = NO_FILE
 
     @property
     def environment(self) -> str | None:
@@ -58,14 +62,15 @@ class DeployOptions:
         return None if self.template_file is not None else DEFAULT_ENV
 
 
-def synthesize(env: str) -> StackTemplate:
-    """The project's template for ENV, rendered as `python -m tracking_templates` does."""
-    from tracking_templates import build_template, settings_for
+def synthesize(env: str, settings_file: SettingsFile = NO_FILE) -> StackTemplate:
+    """The project's template for ENV (its settings: built-in profile, then SETTINGS_FILE),
+    rendered as `python -m tracking_templates` does."""
+    from tracking_templates import build_template
     from tracking_templates.render import to_json
     from tracking_templates.settings import SettingsError
 
     try:
-        settings = settings_for(env)
+        settings = settings_file.settings_for(env)
     except SettingsError as error:
         raise UsageError(f"--env {env}: {error}") from None
     return StackTemplate.from_text(to_json(build_template(settings)), f"template for env {env}")
@@ -81,7 +86,7 @@ def load_template(options: DeployOptions) -> StackTemplate:
     if options.template_file is not None:
         template = StackTemplate.from_file(options.template_file)
     else:
-        template = synthesize(options.environment or DEFAULT_ENV)
+        template = synthesize(options.environment or DEFAULT_ENV, options.settings_file)
     template.check_parameters(options.parameter_overrides)
     return template
 
@@ -127,7 +132,7 @@ def deploy_stack(options: DeployOptions, aws: Aws, console: Console | None = Non
             computed[param] = uploaded.key
 
     parameters = {**computed, **options.parameter_overrides}
-    settings = protection_settings(template, parameters)
+    settings = protection_settings(template, parameters, options.settings_file)
     request = DeployRequest(
         stack_name=options.stack_name,
         template=template,
@@ -145,21 +150,11 @@ def deploy_stack(options: DeployOptions, aws: Aws, console: Console | None = Non
     return deployer.deploy(request)
 
 
-# What each upload outcome prints; "unchanged" only when the object's SHA-256 is the zip's.
-UPLOAD_NOTES = {
-    EXISTS: "unchanged",
-    UPLOADED: "uploaded",
-    REPLACED: "replaced: the object found at this key was not this build",
-    MISSING: "not uploaded: --no-upload",
-    MISMATCH: "not uploaded: --no-upload; the object at this key is not this build and a deploy will replace it",
-}
-
-
-def protection_settings(template: StackTemplate, parameters: dict[str, str]) -> Settings:
-    """The settings of the environment being deployed: the Environment value sent, else the
-    template's default (a --template-file without --env), else dev's."""
-    from tracking_templates import settings_for
-
+def protection_settings(
+    template: StackTemplate, parameters: dict[str, str], settings_file: SettingsFile = NO_FILE
+) -> Settings:
+    """The settings of the environment being deployed (SETTINGS_FILE's, else its profile's): the
+    Environment value sent, else the template's default (a --template-file without --env), else dev's."""
     declared = (template.document.get("Parameters") or {}).get(Params.ENVIRONMENT) or {}
     env = parameters.get(Params.ENVIRONMENT, declared.get("Default", DEFAULT_ENV))
-    return settings_for(env if is_valid_env(env) else DEFAULT_ENV)
+    return settings_file.settings_for(env if is_valid_env(env) else DEFAULT_ENV)

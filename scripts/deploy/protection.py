@@ -11,9 +11,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
+from ..errors import DeployError
 from .context import UNSUPPORTED_CODES, Context, error_code
 from .request import DeployRequest
 from .stack import REVIEW, StackInfo
@@ -26,6 +27,15 @@ ROLLBACK_METRICS = frozenset({("AWS/ApiGateway", "5XXError"), ("AWS/Lambda", "Er
 # CloudFormation takes at most 5 rollback triggers and 180 minutes of monitoring.
 MAX_ROLLBACK_TRIGGERS = 5
 MAX_MONITORING_MINUTES = 180
+
+# An update that leaves RollbackConfiguration out reuses the triggers saved on the stack, and fails
+# as a whole once one of those alarms is renamed or removed: an update always says "none" instead.
+NO_ROLLBACK_TRIGGERS: dict[str, Any] = {"RollbackTriggers": [], "MonitoringTimeInMinutes": 0}
+
+# Restoring the stack policy after --allow-replacement: attempts (beyond botocore's own retries),
+# and the pause before the next one, times the attempt number.
+RESTORE_ATTEMPTS = 3
+RESTORE_BACKOFF_S = 2.0
 
 _ALLOW_UPDATES = {"Effect": "Allow", "Action": "Update:*", "Principal": "*", "Resource": "*"}
 # The temporary policy of an update run with --allow-replacement: every update allowed.
@@ -85,11 +95,11 @@ def rollback_configuration(
 # -- applying them to the stack ---------------------------------------------------------------
 
 
-def rollback_triggers(context: Context, request: DeployRequest, stack: StackInfo) -> dict[str, Any] | None:
-    """Rollback triggers: the template's 5XX and function-error alarms the stack already has."""
+def rollback_triggers(context: Context, request: DeployRequest, stack: StackInfo) -> dict[str, Any]:
+    """Rollback triggers: the template's 5XX and function-error alarms the stack already has (maybe none)."""
     wanted = rollback_alarm_ids(request.template)
     if not wanted:
-        return None
+        return NO_ROLLBACK_TRIGGERS
     names = [
         resource["PhysicalResourceId"]
         for page in context.cfn.get_paginator("list_stack_resources").paginate(StackName=stack.stack_id)
@@ -99,7 +109,7 @@ def rollback_triggers(context: Context, request: DeployRequest, stack: StackInfo
         and resource.get("PhysicalResourceId")
     ]
     if not names:
-        return None
+        return NO_ROLLBACK_TRIGGERS
     config = rollback_configuration(stack.stack_id, names, request.rollback_monitoring_minutes)
     watched = ", ".join(t["Arn"].rsplit(":", 1)[1] for t in config["RollbackTriggers"])
     context.console.info(
@@ -109,29 +119,63 @@ def rollback_triggers(context: Context, request: DeployRequest, stack: StackInfo
     return config
 
 
+def current_policy(context: Context, stack_id: str) -> str | None:
+    """The stack policy the stack has now (None without one)."""
+    return context.cfn.get_stack_policy(StackName=stack_id).get("StackPolicyBody") or None
+
+
 @contextmanager
-def policy_lifted(
-    context: Context, request: DeployRequest, stack: StackInfo | None, policy: str | None, stack_id: str
-) -> Iterator[bool]:
-    """Inside: the stack policy lifted if --allow-replacement asks; after: restored on STACK_ID."""
-    lifted = lift_policy(context, request, stack, policy)
-    try:
-        yield lifted
-    finally:
-        if lifted:  # whatever the outcome: the stack never stays unprotected
-            set_policy(context, stack_id, policy)
-
-
-def lift_policy(context: Context, request: DeployRequest, stack: StackInfo | None, policy: str | None) -> bool:
-    """With --allow-replacement, allow every update of a live stack for this one execution."""
-    if not (request.allow_replacement and policy and stack is not None and stack.status != REVIEW):
-        return False
+def policy_lifted(context: Context, request: DeployRequest, stack: StackInfo | None, stack_id: str) -> Iterator[None]:
+    """Inside: the stack policy lifted if --allow-replacement asks; after: the one read before, restored."""
+    if not (request.allow_replacement and stack is not None and stack.status != REVIEW):
+        yield
+        return
+    # What the stack has, not what the template would give it: if the update rolls back, the
+    # tables still there are the old template's, and the old policy is the one naming them.
+    previous = current_policy(context, stack.stack_id)
+    if previous is None or _same_policy(previous, ALLOW_ALL_POLICY):
+        yield  # nothing to lift, nothing to restore
+        return
     context.console.info(
         f"--allow-replacement: the stack policy protecting the tables of {request.stack_name} "
         "is lifted for this update and restored after it"
     )
     set_policy(context, stack.stack_id, ALLOW_ALL_POLICY)
-    return True
+    try:
+        yield
+    except BaseException:
+        # Whatever the outcome the stack never stays unprotected; a failed restore is said, and
+        # the error that ended the update stays the one raised.
+        restore_policy(context, request.stack_name, stack_id, previous, raising=False)
+        raise
+    restore_policy(context, request.stack_name, stack_id, previous, raising=True)
+
+
+def restore_policy(context: Context, stack_name: str, stack_id: str, policy: str, raising: bool) -> None:
+    """Set POLICY again, RESTORE_ATTEMPTS times at most; then say (or raise) the command that would."""
+    for attempt in range(1, RESTORE_ATTEMPTS + 1):
+        try:
+            set_policy(context, stack_id, policy)
+            return
+        except (ClientError, BotoCoreError) as error:
+            failure = error
+            if attempt < RESTORE_ATTEMPTS:
+                context.sleep(RESTORE_BACKOFF_S * attempt)
+    command = context.aws_command("set-stack-policy", "--stack-name", stack_id, "--stack-policy-body", policy)
+    message = (
+        f"could not restore the stack policy of {stack_name} after --allow-replacement "
+        f"({failure}); its tables are unprotected until you run `{command}`"
+    )
+    if raising:
+        raise DeployError(message)
+    context.console.warn(f"error: {message}")
+
+
+def _same_policy(first: str, second: str) -> bool:
+    try:
+        return bool(json.loads(first) == json.loads(second))
+    except ValueError:
+        return first == second
 
 
 def set_policy(context: Context, stack_id: str, policy: str | None) -> None:
@@ -140,12 +184,25 @@ def set_policy(context: Context, stack_id: str, policy: str | None) -> None:
         context.cfn.set_stack_policy(StackName=stack_id, StackPolicyBody=policy)
 
 
-def protect(context: Context, request: DeployRequest, final: StackInfo, policy: str | None, restored: bool) -> None:
-    """After a successful execute: the tables' stack policy, and termination protection."""
-    if not restored:  # a lifted policy was already put back
-        set_policy(context, final.stack_id, policy)
-    if request.termination_protection and not final.termination_protection:
-        enable_termination_protection(context, final)
+def protect(context: Context, request: DeployRequest, final: StackInfo, policy: str | None) -> None:
+    """After a successful execute: the template's stack policy (its tables), and termination protection."""
+    set_policy(context, final.stack_id, policy)
+    _termination_protection(context, request, final)
+
+
+def repair(context: Context, request: DeployRequest, stack: StackInfo, policy: str | None) -> None:
+    """On a deploy with nothing to change: put back a stack policy or termination protection found missing."""
+    if policy is not None:
+        current = current_policy(context, stack.stack_id)
+        if current is None or not _same_policy(current, policy):
+            set_policy(context, stack.stack_id, policy)
+            context.console.info(f"Stack policy of {stack.name} was not the template's: set again")
+    _termination_protection(context, request, stack)
+
+
+def _termination_protection(context: Context, request: DeployRequest, stack: StackInfo) -> None:
+    if request.termination_protection and not stack.termination_protection:
+        enable_termination_protection(context, stack)
 
 
 def enable_termination_protection(context: Context, stack: StackInfo) -> None:

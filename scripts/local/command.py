@@ -22,9 +22,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
+from tracking_templates.config_flag import add_config_argument, find
 from tracking_templates.names import ENV_PATTERN, is_valid_env
 
-from ..cli import OneLineParser, non_empty
+from ..cli import OneLineParser, check_region, non_empty
+from ..errors import UsageError
+from ..extras import require_extra
 
 DEFAULT_ACCESS_KEY = "testing"
 DEFAULT_SECRET_KEY = "testing"
@@ -53,24 +56,17 @@ AWS_SECRET_ACCESS_KEY (default {DEFAULT_ACCESS_KEY} / {DEFAULT_SECRET_KEY}). Uns
 The first line on stdout is the base URL (http://HOST:PORT/ENV); everything else (the deploy,
 the request log, the functions' logs) goes to stderr. Stop with Ctrl-C or SIGTERM.
 
-With awscurl (pip install awscurl):
-  AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing awscurl --service execute-api \\
-    --region us-east-1 -X POST -H 'Content-Type: application/json' \\
+With the project's client (python -m tracking_client; it signs with botocore and follows pages):
+  export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1
+  export TRACKING_API_URL=http://127.0.0.1:3000/dev
+  python -m tracking_client track PKG-1 --status in_transit --lat 52.5 --lng 13.4
+  python -m tracking_client status PKG-1
+
+The raw HTTP, signed by curl (7.75 or later):
+  curl --aws-sigv4 aws:amz:us-east-1:execute-api --user testing:testing \\
+    -H 'Content-Type: application/json' \\
     -d '{{"tracking_id": "PKG-1", "status": "in_transit", "location": {{"lat": 52.5, "lng": 13.4}}}}' \\
     http://127.0.0.1:3000/dev/track
-
-With botocore (Python), the signer the AWS SDK itself uses:
-  import json, urllib.request
-  from botocore.auth import SigV4Auth
-  from botocore.awsrequest import AWSRequest
-  from botocore.credentials import Credentials
-
-  url = "http://127.0.0.1:3000/dev/track"
-  body = json.dumps({{"tracking_id": "PKG-1", "status": "delivered", "location": {{"lat": 1, "lng": 2}}}})
-  request = AWSRequest("POST", url, data=body, headers={{"Content-Type": "application/json"}})
-  SigV4Auth(Credentials("testing", "testing"), "execute-api", "us-east-1").add_auth(request)
-  print(urllib.request.urlopen(urllib.request.Request(
-      url, data=body.encode(), headers=dict(request.headers), method="POST")).read())
 """
 
 
@@ -92,16 +88,10 @@ def _port(value: str) -> int:
 
 def _region(value: str) -> str:
     # botocore's own check, so a name boto3 would refuse fails here, before the emulator starts.
-    from botocore.exceptions import InvalidRegionError
-    from botocore.utils import validate_region_name
-
     try:
-        validate_region_name(value)
-    except InvalidRegionError:
-        raise argparse.ArgumentTypeError(f"invalid region name {value!r}") from None
-    if not value:
-        raise argparse.ArgumentTypeError("the region must not be empty")
-    return value
+        return check_region(value)
+    except UsageError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -118,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--env", type=_env_name, default="dev", help="environment (and stage) name (default dev)")
     parser.add_argument("--region", type=_region, default="us-east-1", help="region of the emulated stack and of signatures "
                         "(default us-east-1)")
+    add_config_argument(parser)
     parser.add_argument("--no-streams", action="store_true",
                         help="do not poll the table's stream (no notifier invocations)")
     return parser
@@ -193,14 +184,17 @@ def _emulator_url(server: Any) -> str:
     return url
 
 
-def _deploy(env: str, region: str, endpoint_url: str, workdir: Path) -> tuple[str, dict[str, Any]]:
-    """Write the template, deploy it with scripts.deploy; return the stack name and template."""
+def _deploy(env: str, region: str, endpoint_url: str, workdir: Path,
+            settings_file: Path | None = None) -> tuple[str, dict[str, Any]]:
+    """Write the template (ENV's settings from SETTINGS_FILE), deploy it with scripts.deploy;
+    return the stack name and template."""
     from tracking_templates.cli import main as synth
 
     from ..deploy import command as deploy
 
     template_file = workdir / "template.json"
-    if synth(["--env", env, "-o", str(template_file)]) != 0:
+    config = ["--config", str(settings_file)] if settings_file is not None else []
+    if synth(["--env", env, *config, "-o", str(template_file)]) != 0:
         raise RuntimeError("the template could not be written")
     stack_name = f"tracking-{env}"
     code = deploy.main(
@@ -210,6 +204,9 @@ def _deploy(env: str, region: str, endpoint_url: str, workdir: Path) -> tuple[st
             "--template-file", str(template_file),
             "--region", region,
             "--endpoint-url", endpoint_url,
+            # The settings are in the template already; the file's deploy table (stack, region,
+            # bucket, endpoint, tags) is for AWS, not for this emulator: an empty file for it.
+            "--config", os.devnull,
             # The handlers run in this process from the checkout; the uploaded zips are never
             # executed, so bundling their dependencies (pip, PyPI) would only slow the start.
             "--no-deps",
@@ -251,9 +248,14 @@ def _since(started: float) -> float:
 def _stop_serving(server: Any, app: Any) -> None:
     """Stop accepting, finish the requests already received, then drain the stream pollers."""
     if server is not None:
-        unanswered = server.shutdown(GRACE_S)
-        if unanswered:
-            log.warning("%d request(s) still in progress after %.0fs got no answer", unanswered, GRACE_S)
+        report = server.shutdown(GRACE_S)
+        if report.unanswered:
+            log.warning(
+                "%d request(s) received before the stop got no answer within %.0fs: %d of them stored "
+                "(a client retry stores each again unless it carries an Idempotency-Key), %d still "
+                "running in the function (they may be stored too)",
+                report.unanswered, GRACE_S, report.stored, report.in_function,
+            )  # fmt: skip
     if app is not None:
         undelivered = app.stop(DRAIN_S)
         if undelivered:
@@ -264,7 +266,21 @@ def _stop_serving(server: Any, app: Any) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Parse flags, deploy into an embedded emulator, serve until SIGINT/SIGTERM; return the exit code."""
     started = time.monotonic()
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:  # before anything imports them: one line, not a ModuleNotFoundError traceback
+        require_extra("local", "python -m scripts.local")
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return error.exit_code
+    settings_file = find(args.config)
+    from tracking_templates.settings import SettingsError
+    from tracking_templates.settings_file import load
+
+    try:
+        load(settings_file)  # now, so a mistake in it is exit 2 before anything starts
+    except SettingsError as error:
+        parser.exit(2, f"{parser.prog}: error: {error}\n")
     _configure_logging()
     _configure_process(args.region)
 
@@ -287,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
             _configure_process(args.region, endpoint_url)
             log.info("emulator at %s (%.2fs); deploying the %s stack into it", endpoint_url, _since(started), args.env)
             with tempfile.TemporaryDirectory(prefix="tracking-local-") as workdir:
-                stack_name, template = _deploy(args.env, args.region, endpoint_url, Path(workdir))
+                stack_name, template = _deploy(args.env, args.region, endpoint_url, Path(workdir), settings_file)
             log.info("deployed %s (%.2fs)", stack_name, _since(started))
             app = _app(stack_name, template, args.region, server.base_host, streams=not args.no_streams)
             server.gateway = app.gateway

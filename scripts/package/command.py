@@ -8,6 +8,7 @@ import sys
 from ..aws import Aws, AwsTarget, add_aws_arguments
 from ..cli import OneLineParser, non_empty, non_empty_path, run, writable_dir
 from .packager import DEFAULT_OUTPUT_DIR, NO_BYTECODE_NOTE, Packager, bytecode_interpreter, upload
+from .s3upload import UPLOAD_NOTES
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -62,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         for built in packager.build_all():
             print(f"{built.archive.path} {built.archive.sha256}")
             result = upload(s3, built, args.bucket, args.prefix)
-            print(f"{result.uri} {result.outcome}")
+            print(f"{result.uri} ({UPLOAD_NOTES[result.outcome]})")
         return 0
 
     return run(command)

@@ -6,6 +6,7 @@ import hashlib
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from tracking_templates.names import LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME
@@ -85,13 +86,24 @@ def prune_runtime_provided(target: Path) -> None:
             folder.rmdir()
 
 
-def dependency_dir(requirements: Path, cache_root: Path, name: str) -> Path | None:
-    """The installed dependencies of REQUIREMENTS (built once, then reused), or None if absent."""
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def dependency_dir(
+    requirements: Path, cache_root: Path, name: str, say: Callable[[str], None] = _stderr,
+) -> Path | None:
+    """The installed dependencies of REQUIREMENTS (built once, then reused), or None if absent.
+
+    Installing says so first (SAY, stderr by default): pip may download for seconds, silently.
+    """
     if not requirements.is_file() or not _has_requirements(requirements):
         return None
     target = cache_root / f"{name}-{cache_key(requirements)}"
     if (target / COMPLETE_MARKER).is_file():
         return target
+    say(f"{name}: installing its locked dependencies ({requirements}) for {LAMBDA_RUNTIME} on "
+        f"{LAMBDA_ARCHITECTURE} into {target}; pip may download them (once per lock, then cached)")
     staging = target.with_name(f"{target.name}.partial")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)

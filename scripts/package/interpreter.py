@@ -43,20 +43,30 @@ def runtime_version(runtime: str = LAMBDA_RUNTIME) -> str:
 
 def probe(path: str) -> Interpreter | None:
     """Run PATH and ask what it is; None if it does not run or is not CPython."""
+    return examine(path)[0]
+
+
+def examine(path: str) -> tuple[Interpreter | None, str]:
+    """PATH probed: the interpreter, or None and why it is not one (said when none is found)."""
     try:
         result = subprocess.run(
             [path, "-c", PROBE], capture_output=True, text=True, timeout=PROBE_TIMEOUT_S, check=False
         )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
+    except OSError as error:
+        return None, error.strerror or str(error)
+    except subprocess.TimeoutExpired:
+        return None, f"no answer within {PROBE_TIMEOUT_S} s"
     fields = result.stdout.split()
-    if result.returncode != 0 or len(fields) != 3 or fields[0] != "cpython":
-        return None
+    if result.returncode != 0:
+        said = (result.stderr.strip() or result.stdout.strip()).splitlines()
+        return None, f"exit {result.returncode}" + (f": {said[0].strip()}" if said else "")
+    if len(fields) != 3 or fields[0] != "cpython":
+        return None, "not CPython"
     try:
         magic = bytes.fromhex(fields[2])
     except ValueError:
-        return None
-    return Interpreter(path, fields[1], magic)
+        return None, "not CPython"
+    return Interpreter(path, fields[1], magic), ""
 
 
 def candidates(version: str, search_path: str | None = None) -> Iterator[str]:
@@ -75,19 +85,51 @@ def candidates(version: str, search_path: str | None = None) -> Iterator[str]:
             yield str(candidate)
 
 
-def missing_message(version: str) -> str:
-    """The one line saying how to get an interpreter when none is found."""
-    return (
-        f"no CPython {version} found to compile the bytecode for the Lambda runtime: "
-        f"install one (actions/setup-python, pyenv install {version}, your package manager) and put "
-        f"python{version} on PATH, or pass --python PATH, or build without bytecode with --no-bytecode"
-    )
+def pyenv_installs(version: str, pyenv_root: str | None = None) -> list[str]:
+    """pyenv's own CPython X.Y executables (`$PYENV_ROOT/versions/X.Y*/bin/pythonX.Y`), sorted by name."""
+    root = Path(pyenv_root or os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
+    found = [p for p in root.glob(f"versions/{version}*/bin/python{version}") if os.access(p, os.X_OK)]
+    return [str(p) for p in sorted(found)]
+
+
+class InterpreterNotFound(UsageError):
+    """No CPython of the runtime's version: what was found and skipped, and what would work."""
+
+    def __init__(self, version: str, skipped: list[tuple[str, str]], installed: list[str]) -> None:
+        self.version, self.skipped, self.installed = version, skipped, installed
+        super().__init__(self.reason(command_line=True))
+
+    def reason(self, command_line: bool) -> str:
+        """One line; COMMAND_LINE adds the flags (--python, --no-bytecode) that only the command has."""
+        version = self.version
+        line = f"no CPython {version} found to compile the bytecode for the Lambda runtime"
+        if self.skipped:
+            line += "; skipped " + ", ".join(f"{path} ({why})" for path, why in self.skipped)
+        if self.installed:
+            # pyenv's shim runs only a *selected* version; putting pyenv's bin folder first on
+            # PATH would work for python3.13 but hide the virtualenv's own python.
+            found = self.installed[-1]
+            ways = [f"link just that file into a folder ahead of pyenv's shims on PATH (e.g. ln -s {found} "
+                    "~/.local/bin/), not pyenv's whole bin folder, which would hide the virtualenv's python"]
+            if command_line:
+                ways = [f"pass --python {found}", *ways, "build without bytecode with --no-bytecode"]
+            return f"{line}: pyenv has {found}: " + ", or ".join(ways)
+        advice = (f"install one (actions/setup-python, pyenv install {version}, your package manager) and put "
+                  f"python{version} on PATH")
+        if command_line:
+            advice += ", or pass --python PATH, or build without bytecode with --no-bytecode"
+        return f"{line}: {advice}"
 
 
 def find_interpreter(
-    explicit: str | None = None, version: str | None = None, search_path: str | None = None
+    explicit: str | None = None, version: str | None = None, search_path: str | None = None,
+    pyenv_root: str | None = None,
 ) -> Interpreter:
-    """EXPLICIT (--python) if given, else this interpreter, else `pythonX.Y` on PATH: CPython X.Y only."""
+    """EXPLICIT (--python) if given, else this interpreter, else `pythonX.Y` on PATH: CPython X.Y only.
+
+    None found: InterpreterNotFound, naming each candidate skipped and why, and pyenv's own
+    install of that version if there is one (PYENV_ROOT, else ~/.pyenv; PYENV_ROOT for tests).
+    """
     version = version or runtime_version()
     if explicit is not None:
         found = probe(explicit)
@@ -98,8 +140,10 @@ def find_interpreter(
     running = "%d.%d" % sys.version_info[:2]
     if sys.implementation.name == "cpython" and running == version and sys.executable:
         return Interpreter(sys.executable, version, importlib.util.MAGIC_NUMBER)
+    skipped: list[tuple[str, str]] = []
     for candidate in candidates(version, search_path):
-        found = probe(candidate)
+        found, why = examine(candidate)
         if found is not None and found.version == version:
             return found
-    raise UsageError(missing_message(version))
+        skipped.append((candidate, f"is CPython {found.version}" if found is not None else why))
+    raise InterpreterNotFound(version, skipped, pyenv_installs(version, pyenv_root))

@@ -29,6 +29,15 @@ REPLACED = "replaced"  # something else was at the key: overwritten, with a warn
 MISSING = "missing"
 MISMATCH = "mismatch"
 NOT_FOUND_CODES = ("404", "NoSuchKey", "NotFound")
+# What each outcome prints after the URI, in parentheses, for package and deploy alike;
+# "unchanged" only when the object's SHA-256 is the zip's.
+UPLOAD_NOTES = {
+    EXISTS: "unchanged",
+    UPLOADED: "uploaded",
+    REPLACED: "replaced: the object found at this key was not this build",
+    MISSING: "not uploaded: --no-upload",
+    MISMATCH: "not uploaded: --no-upload; the object at this key is not this build and a deploy will replace it",
+}
 
 
 def object_key(prefix: str, sha256: str, suffix: str = ".zip") -> str:

@@ -112,7 +112,7 @@ def test_help_is_argparse_complete(capsys) -> None:
     # THEN every flag is described, and nothing else happens
     assert exit_info.value.code == 0
     usage = capsys.readouterr().out
-    for text in ("--env ENV", "--format {json,yaml,mermaid}", "--output FILE", "^[a-z][a-z0-9-]{0,19}$"):
+    for text in ("--env ENV", "--format {json,yaml,mermaid,openapi}", "--config FILE", "--print-settings", "--output FILE", "^[a-z][a-z0-9-]{0,19}$"):
         assert text in usage
     # argparse 3.13 spells the short option "-o, --output FILE"; earlier ones "-o FILE, --output FILE"
     assert "-o, --output FILE" in usage or "-o FILE, --output FILE" in usage

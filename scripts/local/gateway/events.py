@@ -107,7 +107,8 @@ def proxy_event(
             "domainName": stage.domain_name,
             "apiId": stage.api_id,
         },
-        "body": request.body.decode("utf-8", errors="replace") if request.body else None,
+        # Strict: the gateway refused a body that is not UTF-8 (400); nothing is ever rewritten.
+        "body": request.body.decode("utf-8") if request.body else None,
         "isBase64Encoded": False,
     }
 

@@ -14,7 +14,8 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 from wsgiref.util import is_hop_by_hop
 
@@ -22,7 +23,8 @@ from waitress import wasyncore
 from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser, ParsingError, TransferEncodingNotImplemented
 from waitress.server import TcpWSGIServer
-from waitress.task import ErrorTask
+from waitress.task import ErrorTask, WSGITask
+from waitress.utilities import Error
 
 from .gateway import TOO_LONG, Gateway, HttpRequest
 
@@ -35,10 +37,41 @@ THREADS = 8  # requests served at once (the functions themselves run one at a ti
 CONNECTION_LIMIT = 500  # beyond this, new connections wait in the backlog
 BACKLOG = 1024  # connections the kernel queues before accept
 LINGER_S = 5.0  # after an error answer: how long the rest of a refused request is read and dropped
+# Methods that change nothing: a POST answered 2xx is a change made (an update stored).
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_PARSED = "local_gateway.request"  # the environ key holding waitress's parsed request
+
+
+@dataclass(frozen=True)
+class StopReport:
+    """What a stop left unanswered: requests received in full whose answer was not (fully) sent."""
+
+    unanswered: int = 0
+    # Of those: changes the function made (a POST answered 2xx): a client's retry makes them
+    # again unless it carries an Idempotency-Key.
+    stored: int = 0
+    # Of those: still running in the function when the connections closed (may be stored too).
+    in_function: int = 0
+
+
+class _Stopping(Error):
+    """waitress's error for a request that arrived after the stop began: not processed."""
+
+    code = 503
+    reason = "Service Unavailable"
 
 
 class _StrictParser(HTTPRequestParser):
-    """waitress's parser, also refusing what RFC 9112 allows a server to refuse as ambiguous."""
+    """waitress's parser, also refusing what RFC 9112 allows a server to refuse as ambiguous.
+
+    It also carries what a stop needs to know of the request: when it arrived in full, how far
+    the gateway got with it, and whether the function changed something for it.
+    """
+
+    completed_at: float | None = None
+    progress = "queued"  # -> "in-function" -> "handled"
+    stored = False
+    logged_line = ""  # the request's log line, once logged as answered (waitress took the whole answer)
 
     def received(self, data: bytes) -> int:
         """Take in DATA; a request already refused (a 413 from its Content-Length) asks for no body."""
@@ -47,6 +80,8 @@ class _StrictParser(HTTPRequestParser):
             # waitress would answer "Expect: 100-continue" with 100 Continue, then read the body
             # it has already refused before sending the error.
             self.expect_continue = False
+        if self.completed and self.completed_at is None:
+            self.completed_at = time.monotonic()
         return consumed
 
     def parse_header(self, header_plus: bytes) -> None:
@@ -81,18 +116,48 @@ class _JsonErrorTask(ErrorTask):
         self.write(body)
 
 
+class _Task(WSGITask):
+    """waitress's request task: once the stop began, every answer says `Connection: close`."""
+
+    def build_response_header(self) -> bytes:
+        """The status line and headers; `Connection: close` (and a close after) once stopping."""
+        if self.channel.server.stopped_at is not None:
+            self.set_close_on_finish()
+        return super().build_response_header()
+
+    def get_environment(self) -> dict[str, Any]:
+        """The WSGI environ, with the parsed request (see `_StrictParser`) for the app to mark."""
+        environ = super().get_environment()
+        environ[_PARSED] = self.request
+        return environ
+
+
 class _Channel(HTTPChannel):
-    """waitress's connection, with a lingering close after an error answer.
+    """waitress's connection, with a lingering close after an error answer, and a clean stop.
 
     A client still sending what the server refused (an 11 MB body after its 413) would get a
     reset, losing the answer, if the socket closed with its bytes unread: so the server shuts
     its sending side, then reads and drops what still comes for LINGER_S seconds at most.
+
+    Once the stop began, a request that arrives in full on an open keep-alive connection is
+    refused with a 503 (never processed); those received before are finished.
     """
 
     parser_class = _StrictParser
+    task_class = _Task
     error_task_class = _JsonErrorTask
     linger_after_close = False
     _linger_until: float | None = None
+    serving: _StrictParser | None = None  # the request last handed to a task (its answer may be unsent)
+
+    def service(self) -> None:
+        """Run the next request's task; one that arrived after the stop began is answered 503."""
+        request = self.requests[0]
+        stopped_at = self.server.stopped_at
+        if stopped_at is not None and request.error is None and (request.completed_at or 0.0) >= stopped_at:
+            request.error = _Stopping("the local API is stopping; this request was not processed")
+        self.serving = request
+        super().service()
 
     def handle_close(self) -> None:
         """Close; after an error answer, first half-close and drain (see the class)."""
@@ -126,6 +191,7 @@ class _Channel(HTTPChannel):
 
 class _Server(TcpWSGIServer):
     channel_class = _Channel
+    stopped_at: float | None = None  # when the stop began (time.monotonic()); None while serving
 
 
 class _OneLineFormatter(logging.Formatter):
@@ -218,32 +284,54 @@ class LocalApiServer:
         # waitress's socket map belongs to its loop thread: change it from there.
         self._server.trigger.pull_trigger(action)
 
+    def _pending(self) -> list[_StrictParser]:
+        """Requests received in full whose answer has not been (fully) sent yet."""
+        pending: list[_StrictParser] = []
+        for channel in list(self._server.active_channels.values()):
+            if channel.requests:
+                pending.extend(channel.requests)
+            elif channel.total_outbufs_len and channel.serving is not None:
+                pending.append(channel.serving)  # answered, but not all of it has left
+        return pending
+
     def unanswered(self) -> int:
         """Requests received in full whose answer has not been sent yet."""
-        channels = list(self._server.active_channels.values())
-        return sum(len(c.requests) or (1 if c.total_outbufs_len else 0) for c in channels)
+        return len(self._pending())
 
-    def shutdown(self, grace: float = 5.0) -> int:
+    def shutdown(self, grace: float = 5.0) -> StopReport:
         """Stop accepting, let requests already received finish (up to GRACE seconds), close.
 
-        Returns how many received requests were left unanswered.
+        From the start of the stop, answers carry `Connection: close` and a request arriving on
+        an open connection is answered 503 unprocessed. Returns what was left unanswered.
         """
         if self._thread is None:  # never served: close the socket and the idle worker threads
             self._server.close()
             self._server.task_dispatcher.shutdown(timeout=1)
-            return 0
+            return StopReport()
+        self._server.stopped_at = time.monotonic()
         self._in_loop(lambda: wasyncore.dispatcher.close(self._server))  # the listening socket only
         deadline = time.monotonic() + grace
-        while (left := self.unanswered()) and time.monotonic() < deadline:
+        while self.unanswered() and time.monotonic() < deadline:
             time.sleep(0.02)
+        pending = self._pending()
+        for request in pending:
+            if request.logged_line:  # logged as answered, but its bytes never all left
+                log.warning("%s", _not_delivered(request.logged_line, request.stored, "the server stopped before all of it was sent"))
+        report = StopReport(
+            unanswered=len(pending),
+            stored=sum(1 for request in pending if request.stored),
+            in_function=sum(1 for request in pending if request.progress == "in-function"),
+        )
         self._in_loop(lambda: wasyncore.close_all(self._map))  # the loop ends with its map
         self._server.task_dispatcher.shutdown(timeout=1)
         self._thread.join(5)
-        return left
+        return report
 
     def _app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        # waitress calls this once the whole request has arrived; one log line per request.
+        # waitress calls this once the whole request has arrived; one log line per request,
+        # written once waitress took the whole answer (or failed to: see _Answer).
         started = time.perf_counter()
+        parsed: _StrictParser = environ[_PARSED]
         request = HttpRequest(
             method=environ["REQUEST_METHOD"],
             raw_path=environ["REQUEST_URI"],  # as sent: the signature covers the encoded path
@@ -252,10 +340,45 @@ class LocalApiServer:
             source_ip=environ["REMOTE_ADDR"],
             protocol=environ["SERVER_PROTOCOL"],
         )
+        parsed.progress = "in-function"
         response = self.gateway.handle(request)
+        parsed.progress = "handled"
+        parsed.stored = request.method not in SAFE_METHODS and 200 <= response.status < 300
         headers = [(name, value) for name, value in response.headers if not is_hop_by_hop(name)]
         headers.append(("Content-Length", str(len(response.body))))
         start_response(f"{response.status} {http.client.responses.get(response.status, 'Unknown')}", headers)
-        elapsed_ms = (time.perf_counter() - started) * 1000
-        log.info("%s %s %d %.1fms", request.method, request.raw_path, response.status, elapsed_ms)
-        return [response.body]
+        line = f"{request.method} {request.raw_path} {response.status} {(time.perf_counter() - started) * 1000:.1f}ms"
+        return _Answer(response.body, line, parsed)
+
+
+def _not_delivered(line: str, stored: bool, why: str) -> str:
+    """A request's log line for an answer that never reached the client, and what a retry would do."""
+    if stored:
+        return (f"{line}: stored, but the answer was not delivered ({why}); a client retry stores it "
+                "again unless it carries an Idempotency-Key")  # fmt: skip
+    return f"{line}: the answer was not delivered ({why})"
+
+
+class _Answer:
+    """A response body for waitress; its close (WSGI: called when writing ended) logs the request line.
+
+    The line is logged as answered only once waitress took the whole answer; one whose connection
+    closed first (the server stopping, the client gone) is logged as not delivered, with what a
+    retry would do (and `shutdown` corrects a line whose bytes the stop cut off after that).
+    """
+
+    def __init__(self, body: bytes, line: str, parsed: _StrictParser) -> None:
+        self._body, self._line, self._parsed = body, line, parsed
+        self._written = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield self._body
+        self._written = True  # waitress asked for more: the body was written
+
+    def close(self) -> None:
+        """Log the request's line: answered, or not delivered and what that means."""
+        if self._written:
+            log.info("%s", self._line)
+            self._parsed.logged_line = self._line
+        else:
+            log.warning("%s", _not_delivered(self._line, self._parsed.stored, "the connection closed first"))

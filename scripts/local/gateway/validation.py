@@ -37,6 +37,19 @@ def media_type(content_type: str | None) -> str:
     return content_type.split(";", 1)[0].strip().lower()
 
 
+def body_text(body: bytes) -> str:
+    """The body as the proxy event carries it, strict UTF-8; RequestRejected when it is not UTF-8.
+
+    The event's `body` is text: a body that is not UTF-8 (a lone surrogate's encoding, UTF-16)
+    could only reach the function rewritten, two different ids read as one. Refused instead,
+    whatever the route, before the model check (Python's json would guess UTF-16 from bytes).
+    """
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise RequestRejected("Invalid request body") from None
+
+
 class RequestValidator:
     """Checks required parameters and body models of the API's routes (schemas compiled once)."""
 
@@ -74,12 +87,13 @@ class RequestValidator:
                     missing.append(param.name)
             if missing:
                 raise RequestRejected(f"Missing required request parameters: [{', '.join(missing)}]")
+        text = body_text(body)  # parameters first, as API Gateway's validator checks them
         if route.validate_body:
             model = self._model_for(route, lower_headers.get("content-type"))
             if model is None:
                 return
             try:
-                document = json.loads(body, parse_constant=_reject_constant)
+                document = json.loads(text, parse_constant=_reject_constant)
                 self._compiled[id(model)](document)
             except (ValueError, RecursionError, fastjsonschema.JsonSchemaException):
                 raise RequestRejected("Invalid request body") from None

@@ -14,6 +14,7 @@ import pytest
 from scripts.aws import ApiCallCounter
 from scripts.deploy import command as deploy
 from scripts.deploy.project import DeployOptions, deploy_stack, synthesize
+from scripts.deploy.protection import ALLOW_ALL_POLICY
 from tracking_templates.names import Params, Resources
 
 from ..deploy_support import FAST, aws_for, client, queue_template
@@ -114,16 +115,23 @@ def test_second_deploy_changes_nothing_and_uploads_nothing(
         ("s3", "HeadObject"): 2 + (1 if synthesize("dev").needs_s3 else 0),  # zips (+ template)
         ("cloudformation", "ListStackResources"): 1,  # the alarms the stack has: rollback triggers
         ("cloudformation", "CreateChangeSet"): 1,  # moto: "No updates are to be performed."
+        ("cloudformation", "GetStackPolicy"): 1,  # the tables' policy, checked on every deploy
     }
     assert dict(counter.calls) == expected
     assert "No changes to deploy" in capsys.readouterr().out
     summaries = client(moto_endpoint, "cloudformation").list_change_sets(StackName="tracking-dev")["Summaries"]
     assert [s for s in summaries if s["ExecutionStatus"] != "EXECUTE_COMPLETE"] == []
-    # AND --fail-on-empty-changeset turns "nothing to do" into exit 1
+    # AND a stack whose policy was lost (set to allow everything) gets it back from a deploy
+    # with nothing to change; --fail-on-empty-changeset turns "nothing to do" into exit 1
+    cfn = client(moto_endpoint, "cloudformation")
+    protective = cfn.get_stack_policy(StackName="tracking-dev")["StackPolicyBody"]
+    cfn.set_stack_policy(StackName="tracking-dev", StackPolicyBody=ALLOW_ALL_POLICY)
     code = _deploy(moto_endpoint, tmp_path, "--stack-name", "tracking-dev", "--no-deps",
                    "--fail-on-empty-changeset")  # fmt: skip
     assert code == 1
-    assert "tracking-dev" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Stack policy of tracking-dev was not the template's: set again" in out
+    assert "Deny" in protective and cfn.get_stack_policy(StackName="tracking-dev")["StackPolicyBody"] == protective
 
 
 def test_changed_code_uploads_only_that_zip_and_updates_the_function(

@@ -25,14 +25,26 @@ TABLE = "AWS::DynamoDB::Table"
         # Dynamic: CloudFormation cannot tell what happens to a stateful resource
         (ResourceChange("Dynamic", "T", TABLE), True),
         (ResourceChange("Dynamic", "F", "AWS::Lambda::Function"), False),
-        # PolicyAction decides when CloudFormation gives it
+        # Whatever PolicyAction says: Retain orphans the old resource (the stack then points at
+        # a new, empty one), and DynamoDB, SQS, KMS and log groups cannot snapshot (deleted)
         (ResourceChange("Remove", "T", TABLE, policy_action="Delete"), True),
-        (ResourceChange("Remove", "T", TABLE, policy_action="Retain"), False),
-        (ResourceChange("Remove", "T", TABLE, policy_action="Snapshot"), False),
+        (ResourceChange("Remove", "T", TABLE, policy_action="Retain"), True),
+        (ResourceChange("Remove", "T", TABLE, policy_action="Snapshot"), True),
         (ResourceChange("Modify", "T", TABLE, "True", "ReplaceAndDelete"), True),
-        (ResourceChange("Modify", "T", TABLE, "True", "ReplaceAndRetain"), False),
-        (ResourceChange("Modify", "T", TABLE, "Conditional", "ReplaceAndSnapshot"), False),
-        (ResourceChange("Dynamic", "T", TABLE, policy_action="Retain"), False),
+        (ResourceChange("Modify", "T", TABLE, "True", "ReplaceAndRetain"), True),
+        (ResourceChange("Modify", "T", TABLE, "Conditional", "ReplaceAndSnapshot"), True),
+        (ResourceChange("Dynamic", "T", TABLE, policy_action="Retain"), True),
+        (ResourceChange("Modify", "T", TABLE, "False"), False),
+        (ResourceChange("Modify", "T", TABLE, "", "ReplaceAndRetain"), True),
+        # The types that can snapshot hold data too: a snapshot is not the live database
+        (ResourceChange("Remove", "D", "AWS::RDS::DBInstance", policy_action="Snapshot"), True),
+        (ResourceChange("Modify", "V", "AWS::EC2::Volume", "True", "ReplaceAndSnapshot"), True),
+        (ResourceChange("Modify", "V", "AWS::EC2::Volume", "False"), False),
+        # A nested stack's removal takes its tables with it, and has no change set to walk
+        (ResourceChange("Remove", "Inner", "AWS::CloudFormation::Stack"), True),
+        (ResourceChange("Remove", "Inner", "AWS::CloudFormation::Stack", policy_action="Retain"), True),
+        (ResourceChange("Modify", "Inner", "AWS::CloudFormation::Stack", "False"), False),
+        (ResourceChange("Dynamic", "Inner", "AWS::CloudFormation::Stack"), False),
         # ... but only on stateful types
         (ResourceChange("Remove", "F", "AWS::Lambda::Function", policy_action="Delete"), False),
         # The key (without it the data cannot be read) and log groups (the record) are stateful
@@ -71,9 +83,10 @@ def test_change_set_lists_exactly_its_risky_rows() -> None:
         ResourceChange("Modify", "F", "AWS::Lambda::Function", "True"),
         ResourceChange("Dynamic", "T", TABLE),
         ResourceChange("Remove", "L", "AWS::Logs::LogGroup", policy_action="Retain"),
+        ResourceChange("Modify", "Q", "AWS::SQS::Queue", "False"),
     )
     change_set = ChangeSet("arn", "id", "n", "UPDATE", "CREATE_COMPLETE", "", rows)
-    assert change_set.risky == (rows[1],)
+    assert change_set.risky == (rows[1], rows[2])
     assert not change_set.is_empty
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from typing import Any
 
 import pytest
@@ -40,6 +41,9 @@ ROOT = "AWS::CloudFormation::Stack"
 CREATE_PARAMS = {"StackName": STACK, "ChangeSetName": ANY, "ChangeSetType": ANY, "Parameters": ANY,
                  "Capabilities": ANY, "ClientToken": ANY, "Description": ANY, "TemplateBody": ANY,
                  "IncludeNestedStacks": True}  # fmt: skip
+# The configuration that clears triggers saved on the stack: with RollbackConfiguration left out,
+# CloudFormation reuses the stack's saved triggers, and an update fails once one of them is gone.
+NO_TRIGGERS = {"RollbackTriggers": [], "MonitoringTimeInMinutes": 0}
 
 
 def _template(resources: dict) -> StackTemplate:
@@ -88,21 +92,39 @@ def test_guard_walks_nested_change_sets_and_refuses_a_table_replaced_inside(
     assert "Inner/Orders" in out and "Inner/Key" in out
 
 
-def test_dynamic_change_to_a_table_is_refused_and_a_retained_removal_is_not(
+def test_a_retained_removal_and_a_dynamic_change_are_both_refused_saying_what_becomes_of_each(
     deployer: Deployer, cfn: tuple[Any, Stubber]
 ) -> None:
-    # GIVEN a change set that retains a removed queue (PolicyAction Retain) but changes a table Dynamically
+    # Changed in issue 19: a Retain'ed removal used to pass, but the stack then lost the queue
+    # (orphaned outside it) and a later deploy would make a new, empty one.
+    # GIVEN a change set that removes a queue (PolicyAction Retain), changes a table
+    # Dynamically, replaces another keeping the old one (ReplaceAndRetain) and removes a table
+    # whose DeletionPolicy is Snapshot (DynamoDB cannot snapshot: deleted), an RDS instance
+    # likewise (snapshotted, still gone), and a nested stack (no change set of its own to walk)
     _, stubber = cfn
-    kept = change("Remove", "OldQueue", "AWS::SQS::Queue")
-    kept["ResourceChange"]["PolicyAction"] = "Retain"
-    dynamic = change("Dynamic", "Orders", "AWS::DynamoDB::Table")
-    expect_update_change_set(stubber, [change_set("CREATE_COMPLETE", [kept, dynamic])])
+    rows = [change("Remove", "OldQueue", "AWS::SQS::Queue"), change("Dynamic", "Orders", "AWS::DynamoDB::Table"),
+            change("Modify", "State", "AWS::DynamoDB::Table", "True"), change("Remove", "Archive", "AWS::DynamoDB::Table"),
+            change("Remove", "Db", "AWS::RDS::DBInstance"), change("Remove", "Inner", ROOT)]  # fmt: skip
+    for row, policy in zip(rows, ["Retain", None, "ReplaceAndRetain", "Snapshot", "Snapshot"]):
+        if policy:
+            row["ResourceChange"]["PolicyAction"] = policy
+    expect_update_change_set(stubber, [change_set("CREATE_COMPLETE", rows)])
     stubber.add_response("delete_change_set", {}, {"ChangeSetName": CHANGE_SET_ID})
-    # WHEN deploying THEN only the Dynamic table is named
+    # WHEN deploying THEN all are refused (exit 3), each with what would become of it
     with pytest.raises(ReplacementRefused) as refused:
         deployer.deploy(request())
-    assert "Orders (AWS::DynamoDB::Table: Dynamic: CloudFormation cannot tell what will happen)" in str(refused.value)
-    assert "OldQueue" not in str(refused.value)
+    assert refused.value.exit_code == 3
+    assert str(refused.value) == (
+        "the change set would replace or remove stateful resources: "
+        "OldQueue (AWS::SQS::Queue: removed; Retain: left outside the stack, orphaned), "
+        "Orders (AWS::DynamoDB::Table: Dynamic: CloudFormation cannot tell what will happen), "
+        "State (AWS::DynamoDB::Table: replacement True; ReplaceAndRetain: the stack points at a new, empty one, "
+        "the old one left outside the stack, orphaned), "
+        "Archive (AWS::DynamoDB::Table: removed; Snapshot: deleted, AWS::DynamoDB::Table cannot be snapshotted), "
+        "Db (AWS::RDS::DBInstance: removed; Snapshot: deleted after a snapshot), "
+        "Inner (AWS::CloudFormation::Stack: removed). "
+        "Nothing changed: the change set was deleted. Re-run with --allow-replacement if the data loss is intended"
+    )
 
 
 def test_a_stale_terminal_status_does_not_end_the_wait(
@@ -140,6 +162,14 @@ def test_a_stale_terminal_status_does_not_end_the_wait(
                                    "--region eu-west-1", "rollback-stack"),
         ("ROLLBACK_FAILED", "delete it", "rollback-stack"),
         ("DELETE_FAILED", "delete it", "rollback-stack"),
+        # An import's failed rollback leaves the stack's own resources (tables) in it: never "delete it"
+        ("IMPORT_ROLLBACK_FAILED", "stack tracking-prod is IMPORT_ROLLBACK_FAILED: an import of existing resources "
+                                   "failed and so did its rollback; the stack still holds its own resources (its "
+                                   "tables too), so do not delete it. Find the resources that failed with `aws "
+                                   "cloudformation describe-stack-events --stack-name tracking-prod --region "
+                                   "eu-west-1 --endpoint-url http://127.0.0.1:5000`", "keeping any resources"),
+        ("IMPORT_IN_PROGRESS", "another operation is running", "delete"),
+        ("IMPORT_ROLLBACK_IN_PROGRESS", "another operation is running", "delete"),
     ],
 )
 def test_each_stuck_state_gets_its_own_recovery(
@@ -280,21 +310,148 @@ def test_updates_carry_the_existing_5xx_and_error_alarms_as_rollback_triggers(
             "an alarm rolls it back") in out  # fmt: skip
 
 
-def test_allow_replacement_lifts_the_table_policy_for_one_update_and_restores_it_even_on_failure(
-    deployer: Deployer, cfn: tuple[Any, Stubber], capsys: pytest.CaptureFixture[str]
-) -> None:
-    # GIVEN an update replacing the table, allowed, which then fails
-    _, stubber = cfn
+# The policy the stack had before this update: it names a table the new template renames.
+OLD_POLICY = json.dumps({"Statement": [{"Effect": "Deny", "Action": ["Update:Replace", "Update:Delete"],
+                                        "Principal": "*", "Resource": ["LogicalResourceId/OldOrders"]}]})  # fmt: skip
+
+
+def _expect_lifted_update(stubber: Stubber, final_status: str) -> None:
+    """An allowed update replacing the table: the policy read, lifted, the update run to FINAL_STATUS."""
     _expect_update_with_triggers(stubber, 0, [change("Modify", "Orders", "AWS::DynamoDB::Table", "True")])
+    stubber.add_response("get_stack_policy", {"StackPolicyBody": OLD_POLICY}, {"StackName": STACK_ID})
     stubber.add_response("set_stack_policy", {}, {"StackName": STACK_ID, "StackPolicyBody": ALLOW_ALL_POLICY})
     stubber.add_response("describe_stack_events", {"StackEvents": []}, {"StackName": STACK_ID})
     stubber.add_response("execute_change_set", {}, EXECUTE_PARAMS)
-    _finish(stubber, "UPDATE_ROLLBACK_COMPLETE")
-    stubber.add_response("set_stack_policy", {}, {"StackName": STACK_ID, "StackPolicyBody": stack_policy(TABLE_TEMPLATE)})
-    # WHEN deploying with --allow-replacement THEN the failure is reported and the policy is back
+    _finish(stubber, final_status, protected=True)
+
+
+def test_allow_replacement_lifts_the_policy_for_one_update_and_restores_the_one_the_stack_had_on_failure(
+    deployer: Deployer, cfn: tuple[Any, Stubber], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN an update replacing the table, allowed, which then rolls back
+    _, stubber = cfn
+    _expect_lifted_update(stubber, "UPDATE_ROLLBACK_COMPLETE")
+    # THEN the policy read before lifting is put back (the rolled-back stack's tables are the
+    # old template's), not the new template's
+    stubber.add_response("set_stack_policy", {}, {"StackName": STACK_ID, "StackPolicyBody": OLD_POLICY})
+    # WHEN deploying with --allow-replacement THEN the failure is the error raised
     with pytest.raises(StackFailed):
         deployer.deploy(request(template=TABLE_TEMPLATE, allow_replacement=True))
     assert "stack policy protecting the tables of tracking-prod is lifted for this update" in capsys.readouterr().out
+
+
+def test_allow_replacement_restores_the_old_policy_then_sets_the_new_templates_on_success(
+    deployer: Deployer, cfn: tuple[Any, Stubber]
+) -> None:
+    _, stubber = cfn
+    _expect_lifted_update(stubber, "UPDATE_COMPLETE")
+    stubber.add_response("set_stack_policy", {}, {"StackName": STACK_ID, "StackPolicyBody": OLD_POLICY})
+    stubber.add_response("set_stack_policy", {}, {"StackName": STACK_ID, "StackPolicyBody": stack_policy(TABLE_TEMPLATE)})
+    result = deployer.deploy(request(template=TABLE_TEMPLATE, allow_replacement=True, termination_protection=True))
+    assert result.status == "UPDATE_COMPLETE"
+
+
+def test_a_restore_that_keeps_failing_is_retried_then_named_with_its_command_without_hiding_the_failure(
+    cfn: tuple[Any, Stubber], clock: FakeClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN an allowed update that rolls back, and SetStackPolicy failing 3 times afterwards
+    client, stubber = cfn
+    _expect_lifted_update(stubber, "UPDATE_ROLLBACK_COMPLETE")
+    for _ in range(3):
+        stubber.add_client_error("set_stack_policy", "Throttling", "Rate exceeded", 400,
+                                 expected_params={"StackName": STACK_ID, "StackPolicyBody": OLD_POLICY})  # fmt: skip
+    deployer = Deployer(client, None, Polling(delay=5), Console(), clock.sleep, clock, cli_options=("--region", REGION))
+    # WHEN deploying with --allow-replacement
+    with pytest.raises(StackFailed):  # THEN the update's failure is still the error raised
+        deployer.deploy(request(template=TABLE_TEMPLATE, allow_replacement=True))
+    # AND the restore was tried 3 times, 2 s then 4 s apart (the wait itself ended on its first poll)
+    assert clock.now == 2 + 4
+    # AND stderr names the exact command that restores the policy the stack had
+    command = shlex.join(["aws", "cloudformation", "set-stack-policy", "--stack-name", STACK_ID,
+                          "--stack-policy-body", OLD_POLICY, "--region", REGION])  # fmt: skip
+    err = capsys.readouterr().err
+    assert (f"error: could not restore the stack policy of {STACK} after --allow-replacement (An error occurred "
+            f"(Throttling) when calling the SetStackPolicy operation: Rate exceeded); its tables are unprotected "
+            f"until you run `{command}`") in err  # fmt: skip
+
+
+def test_a_failed_restore_after_a_successful_update_fails_the_deploy_with_the_command(
+    cfn: tuple[Any, Stubber], clock: FakeClock
+) -> None:
+    client, stubber = cfn
+    _expect_lifted_update(stubber, "UPDATE_COMPLETE")
+    stubber.add_client_error("set_stack_policy", "AccessDenied", "not allowed", 403)
+    stubber.add_client_error("set_stack_policy", "AccessDenied", "not allowed", 403)
+    stubber.add_response("set_stack_policy", {}, {"StackName": STACK_ID, "StackPolicyBody": OLD_POLICY})
+    stubber.add_response("set_stack_policy", {}, {"StackName": STACK_ID, "StackPolicyBody": stack_policy(TABLE_TEMPLATE)})
+    # GIVEN the third attempt succeeds THEN the deploy succeeds
+    deployer = Deployer(client, None, Polling(delay=5), Console(), clock.sleep, clock)
+    assert deployer.deploy(request(template=TABLE_TEMPLATE, allow_replacement=True)).status == "UPDATE_COMPLETE"
+    # AND GIVEN every attempt failing after a successful update THEN exit 1 naming the command
+    _expect_lifted_update(stubber, "UPDATE_COMPLETE")
+    for _ in range(3):
+        stubber.add_client_error("set_stack_policy", "AccessDenied", "not allowed", 403)
+    with pytest.raises(DeployError) as error:
+        deployer.deploy(request(template=TABLE_TEMPLATE, allow_replacement=True))
+    assert error.value.exit_code == 1 and not isinstance(error.value, StackFailed)
+    assert str(error.value).startswith(f"could not restore the stack policy of {STACK} after --allow-replacement")
+    assert f"set-stack-policy --stack-name {STACK_ID} --stack-policy-body" in str(error.value)
+
+
+def test_a_stack_without_a_policy_is_not_lifted(deployer: Deployer, cfn: tuple[Any, Stubber]) -> None:
+    # GIVEN an allowed update of a stack that has no policy (or only the allow-everything one)
+    _, stubber = cfn
+    for policy in ({}, {"StackPolicyBody": ALLOW_ALL_POLICY}):
+        _expect_update_with_triggers(stubber, 0, [change("Modify", "Orders", "AWS::DynamoDB::Table", "True")])
+        stubber.add_response("get_stack_policy", policy, {"StackName": STACK_ID})
+        stubber.add_response("describe_stack_events", {"StackEvents": []}, {"StackName": STACK_ID})
+        stubber.add_response("execute_change_set", {}, EXECUTE_PARAMS)
+        _finish(stubber, "UPDATE_COMPLETE", protected=True)
+        stubber.add_response("set_stack_policy", {}, {"StackName": STACK_ID, "StackPolicyBody": stack_policy(TABLE_TEMPLATE)})
+        # WHEN deploying THEN nothing is lifted or restored: only the template's policy is set after
+        assert deployer.deploy(request(template=TABLE_TEMPLATE, allow_replacement=True)).status == "UPDATE_COMPLETE"
+
+
+def test_a_no_op_deploy_repairs_the_policy_and_termination_protection(
+    deployer: Deployer, cfn: tuple[Any, Stubber], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a live stack with termination protection off and a policy that is not the template's
+    _, stubber = cfn
+    stubber.add_response("describe_stacks", stack("UPDATE_COMPLETE"), {"StackName": STACK})
+    stubber.add_response("list_stack_resources", {}, {"StackName": STACK_ID})
+    stubber.add_response("create_change_set", {"Id": CHANGE_SET_ID, "StackId": STACK_ID},
+                         {**CREATE_PARAMS, "RollbackConfiguration": NO_TRIGGERS})  # fmt: skip
+    empty = change_set("FAILED", [], reason="The submitted information didn't contain changes.")
+    stubber.add_response("describe_change_set", empty, {"ChangeSetName": CHANGE_SET_ID})
+    stubber.add_response("delete_change_set", {}, {"ChangeSetName": CHANGE_SET_ID})
+    stubber.add_response("get_stack_policy", {"StackPolicyBody": OLD_POLICY}, {"StackName": STACK_ID})
+    stubber.add_response("set_stack_policy", {}, {"StackName": STACK_ID, "StackPolicyBody": stack_policy(TABLE_TEMPLATE)})
+    stubber.add_response("update_termination_protection", {"StackId": STACK_ID},
+                         {"StackName": STACK_ID, "EnableTerminationProtection": True})  # fmt: skip
+    # WHEN deploying with nothing to change
+    result = deployer.deploy(request(template=TABLE_TEMPLATE, termination_protection=True))
+    # THEN both are put back, and the user told
+    assert result.outcome == "no-changes"
+    out = capsys.readouterr().out
+    assert f"Stack policy of {STACK} was not the template's: set again" in out
+    assert f"Termination protection enabled on stack {STACK}" in out
+
+
+def test_a_no_op_deploy_leaves_a_policy_that_is_the_templates_alone(
+    deployer: Deployer, cfn: tuple[Any, Stubber], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN the template's policy, spelled with other whitespace and key order (the same policy)
+    _, stubber = cfn
+    protected = stack("UPDATE_COMPLETE")
+    protected["Stacks"][0]["EnableTerminationProtection"] = True
+    stubber.add_response("describe_stacks", protected, {"StackName": STACK})
+    stubber.add_response("list_stack_resources", {}, {"StackName": STACK_ID})
+    stubber.add_client_error("create_change_set", "ValidationError", "No updates are to be performed.")
+    same = json.dumps(json.loads(stack_policy(TABLE_TEMPLATE)), indent=2)
+    stubber.add_response("get_stack_policy", {"StackPolicyBody": same}, {"StackName": STACK_ID})
+    # WHEN deploying with nothing to change THEN no call sets anything (the fixture checks)
+    assert deployer.deploy(request(template=TABLE_TEMPLATE, termination_protection=True)).outcome == "no-changes"
+    assert "set again" not in capsys.readouterr().out
 
 
 class _Flaky:
@@ -343,7 +500,8 @@ def test_lost_connection_while_the_change_set_is_created_names_the_change_set_le
 ) -> None:
     client, stubber = cfn
     stubber.add_response("describe_stacks", stack("UPDATE_COMPLETE"), {"StackName": STACK})
-    stubber.add_response("create_change_set", {"Id": CHANGE_SET_ID, "StackId": STACK_ID}, CREATE_PARAMS)
+    stubber.add_response("create_change_set", {"Id": CHANGE_SET_ID, "StackId": STACK_ID},
+                         {**CREATE_PARAMS, "RollbackConfiguration": NO_TRIGGERS})  # fmt: skip
 
     class _Gone(_Flaky):
         def describe_change_set(self, **_: Any) -> Any:
@@ -436,7 +594,8 @@ def test_the_guard_says_what_happens_to_each_refused_resource(
     assert str(refused.value) == (
         "the change set would replace or remove stateful resources: Bucket (AWS::S3::Bucket: removed), "
         "Key (AWS::KMS::Key: replacement Conditional), Logs (AWS::Logs::LogGroup: Dynamic: CloudFormation "
-        "cannot tell what will happen); it was deleted. Re-run with --allow-replacement if the data loss is intended"
+        "cannot tell what will happen). Nothing changed: the change set was deleted. Re-run with "
+        "--allow-replacement if the data loss is intended"
     )
 
 
@@ -463,3 +622,47 @@ def test_lost_connection_on_the_first_poll_says_the_stack_is_changing(
     with pytest.raises(DeployError) as error:
         deployer.deploy(request())
     assert f"while watching stack {STACK} (changing); CloudFormation carries on" in str(error.value)
+
+
+
+@pytest.mark.parametrize("has_alarm_resources", [False, True])
+def test_an_update_without_alarms_to_watch_clears_the_saved_rollback_triggers(
+    has_alarm_resources: bool, deployer: Deployer, cfn: tuple[Any, Stubber]
+) -> None:
+    # GIVEN a live stack, and a template with no rollback alarm (False) or one whose alarms the
+    # stack does not have yet (True: a new alarm cannot watch the update that creates it)
+    _, stubber = cfn
+    stubber.add_response("describe_stacks", stack("UPDATE_COMPLETE"), {"StackName": STACK})
+    template = request().template
+    if has_alarm_resources:
+        template = TABLE_TEMPLATE
+        stubber.add_response("list_stack_resources", {"StackResourceSummaries": []}, {"StackName": STACK_ID})
+    # WHEN deploying THEN the change set says "no triggers" explicitly, with no monitoring time
+    stubber.add_response("create_change_set", {"Id": CHANGE_SET_ID, "StackId": STACK_ID},
+                         {**CREATE_PARAMS, "ChangeSetType": "UPDATE", "RollbackConfiguration": NO_TRIGGERS})  # fmt: skip
+    empty = change_set("FAILED", [], reason="The submitted information didn't contain changes.")
+    stubber.add_response("describe_change_set", empty, {"ChangeSetName": CHANGE_SET_ID})
+    stubber.add_response("delete_change_set", {}, {"ChangeSetName": CHANGE_SET_ID})
+    if has_alarm_resources:  # the no-op deploy checks the table policy (see the protection tests above)
+        stubber.add_response("get_stack_policy", {"StackPolicyBody": stack_policy(TABLE_TEMPLATE)}, {"StackName": STACK_ID})
+    assert deployer.deploy(request(template=template)).outcome == "no-changes"
+
+
+def test_a_policy_action_without_a_replacement_column_is_still_named(deployer: Deployer, cfn: tuple[Any, Stubber]) -> None:
+    from scripts.deploy.changeset import ChangeSet, ResourceChange
+
+    # GIVEN rows whose PolicyAction alone says the old resource goes (no Replacement given)
+    _, stubber = cfn
+    rows = (ResourceChange("Modify", "T", "AWS::DynamoDB::Table", "", "ReplaceAndDelete"),
+            ResourceChange("Dynamic", "Q", "AWS::SQS::Queue", policy_action="Delete"),
+            ResourceChange("Modify", "V", "AWS::EC2::Volume", "True", "ReplaceAndSnapshot"))  # fmt: skip
+    stubber.add_response("delete_change_set", {}, {"ChangeSetName": CHANGE_SET_ID})
+    # WHEN guarded THEN each is refused with what becomes of it
+    with pytest.raises(ReplacementRefused) as refused:
+        deployer.guard(ChangeSet(CHANGE_SET_ID, STACK_ID, "deploy-1", "UPDATE", "CREATE_COMPLETE", "", rows), False)
+    assert str(refused.value).startswith(
+        "the change set would replace or remove stateful resources: "
+        "T (AWS::DynamoDB::Table: replacement by policy; ReplaceAndDelete: deleted), "
+        "Q (AWS::SQS::Queue: Dynamic: CloudFormation cannot tell what will happen; Delete: deleted), "
+        "V (AWS::EC2::Volume: replacement True; ReplaceAndSnapshot: deleted after a snapshot). Nothing changed"
+    )

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from scripts.aws import Aws, AwsTarget
+from scripts.errors import DeployError
 from scripts.bootstrap import command as bootstrap
 from scripts.deploy import command as deploy
 from scripts.package import command as package
@@ -219,7 +220,8 @@ def test_empty_or_portless_endpoints_are_usage_errors(flags: list[str], expected
         (deploy.main, ["--stack-name", "ok", "--output-dir", " "], "argument --output-dir: must not be empty"),
         (deploy.main, ["--stack-name", "ok", "--outputs-file", ""], "argument --outputs-file: must not be empty"),
         (deploy.main, ["--stack-name", "ok", "--template-file", ""], "argument --template-file: must not be empty"),
-        (deploy.main, ["--env", "dev"], "the following arguments are required: --stack-name (see --help)"),
+        (deploy.main, ["--env", "dev"], "the following arguments are required: --stack-name (or stack_name in "
+                                        "[environments.dev.deploy] of tracking.toml) (see --help)"),
         (package.main, ["--bucket", ""], "argument --bucket: must not be empty"),
         (package.main, ["--prefix", "p"], "--prefix needs --bucket (see --help)"),
         (bootstrap.main, ["--region", ""], "argument --region: must not be empty"),
@@ -235,9 +237,23 @@ def test_usage_errors_are_one_line_pointing_at_help(main, argv: list[str], expec
     assert expected in line and line.endswith("(see --help)") and "usage:" not in err
 
 
+def _this_machines_outward_address() -> str:
+    """An address of this machine that is not loopback (the interface a packet out would use)."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # UDP: picks the route, sends nothing
+        except OSError:
+            pytest.skip("no network interface besides loopback")
+        return probe.getsockname()[0]
+
+
 def test_an_unreachable_endpoint_says_it_is_retrying(capsys: pytest.CaptureFixture[str]) -> None:
-    # GIVEN an endpoint where nothing listens and 2 attempts (one retry)
-    aws = Aws(AwsTarget(region="us-east-1", endpoint_url="http://127.0.0.1:9", max_attempts=2))
+    # GIVEN a remote-looking endpoint where nothing listens and 2 attempts (one retry); was
+    # 127.0.0.1, which is now refused at once (next test)
+    host = _this_machines_outward_address()
+    aws = Aws(AwsTarget(region="us-east-1", endpoint_url=f"http://{host}:9", max_attempts=2))
     # WHEN a call fails to connect THEN each retry is announced on stderr, not the final failure
     with pytest.raises(Exception, match="Could not connect"):
         aws.client("cloudformation").describe_stacks()
@@ -245,3 +261,32 @@ def test_an_unreachable_endpoint_says_it_is_retrying(capsys: pytest.CaptureFixtu
     assert len(lines) == 1
     assert lines[0].startswith("cannot reach the endpoint (Could not connect to the endpoint URL")
     assert lines[0].endswith("retrying (attempt 1 of 2)")
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "[::1]"])
+def test_a_refused_local_endpoint_fails_at_once(host: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # GIVEN an endpoint on this machine where nothing listens, and botocore's 10 attempts
+    aws = Aws(AwsTarget(region="us-east-1", endpoint_url=f"http://{host}:9"))
+    # WHEN a call fails to connect THEN no retry: one error saying what to do, nothing announced
+    with pytest.raises(DeployError) as raised:
+        aws.client("cloudformation").describe_stacks()
+    assert str(raised.value) == (
+        f"cannot reach http://{host}:9/: nothing listens on this machine at that address (start the emulator "
+        "first, e.g. python -m moto.server -p PORT, or check --endpoint-url / AWS_ENDPOINT_URL)"
+    )
+    assert capsys.readouterr().err == ""
+
+
+def test_bootstrap_to_a_closed_local_port_is_one_line_within_seconds(capsys: pytest.CaptureFixture[str]) -> None:
+    # GIVEN a local port where nothing listens  WHEN the bootstrap is pointed at it
+    import time
+
+    from ..local.support import free_port
+
+    started = time.monotonic()
+    code = bootstrap.main(["--endpoint-url", f"http://127.0.0.1:{free_port()}", "--region", "us-east-1"])
+    # THEN exit 1 at the first refusal (it took 27 s of retries), one line on stderr
+    assert code == 1
+    assert time.monotonic() - started < 5
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("error: cannot reach http://127.0.0.1:") and "nothing listens" in line

@@ -136,7 +136,7 @@ def expect_update_change_set(stubber: Stubber, pages: list[dict]) -> None:
         {"Id": CHANGE_SET_ID, "StackId": STACK_ID},
         {"StackName": STACK, "ChangeSetName": ANY, "ChangeSetType": "UPDATE", "Parameters": ANY,
          "Capabilities": [], "ClientToken": ANY, "Description": ANY, "TemplateBody": ANY,
-         "IncludeNestedStacks": True},
+         "IncludeNestedStacks": True, "RollbackConfiguration": {"RollbackTriggers": [], "MonitoringTimeInMinutes": 0}},
     )  # fmt: skip
     stubber.add_response("describe_change_set", change_set("CREATE_IN_PROGRESS", []), {"ChangeSetName": CHANGE_SET_ID})
     for index, page in enumerate(pages):
@@ -191,7 +191,12 @@ def test_allow_replacement_executes_and_reports_success(
     # GIVEN a change set that replaces the table, and --allow-replacement
     _, stubber = cfn
     old = event("e0", STACK, "AWS::CloudFormation::Stack", "UPDATE_COMPLETE")
-    expect_executed_update(stubber, [change("Modify", "TrackingTable", "AWS::DynamoDB::Table", "True")], [old])
+    expect_update_change_set(stubber, [change_set("CREATE_COMPLETE", [
+        change("Modify", "TrackingTable", "AWS::DynamoDB::Table", "True")])])  # fmt: skip
+    # the stack has no policy: nothing to lift
+    stubber.add_response("get_stack_policy", {}, {"StackName": STACK_ID})
+    stubber.add_response("describe_stack_events", {"StackEvents": [old]}, {"StackName": STACK_ID})
+    stubber.add_response("execute_change_set", {}, EXECUTE_PARAMS)
     stubber.add_response("describe_stacks", stack("UPDATE_IN_PROGRESS"), {"StackName": STACK_ID})
     started = event("e1", STACK, "AWS::CloudFormation::Stack", "UPDATE_IN_PROGRESS", "User Initiated")
     stubber.add_response("describe_stack_events", {"StackEvents": [started, old]}, {"StackName": STACK_ID})

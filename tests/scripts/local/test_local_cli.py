@@ -58,9 +58,10 @@ def test_help_explains_signing(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         local.main(["--help"])
     out = capsys.readouterr().out
-    # THEN it says how to sign (awscurl and botocore) and exits 0
+    # THEN it says how to sign (the project's client, and curl for the raw HTTP) and exits 0
     assert exited.value.code == 0
-    for needle in ("--service execute-api", "SigV4Auth", "AWS_ACCESS_KEY_ID", "testing", "403"):
+    for needle in ("python -m tracking_client", "curl --aws-sigv4 aws:amz:us-east-1:execute-api", "AWS_ACCESS_KEY_ID",
+                   "testing", "403"):
         assert needle in out
 
 

@@ -197,3 +197,58 @@ def test_body_just_under_lambdas_limit_reaches_the_model_check_and_the_handler(g
     assert len(calls(echo)[0][0]["body"]) == len(padded)
     refused = gateway.handle(request("POST", "/track", invalid))
     assert (refused.status, json.loads(refused.body)) == (400, {"message": "Invalid request body"})
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # A UTF-8-encoded surrogate (ED A0 80): Python's json reads it as U+D800 and the event
+        # used to carry U+FFFD, so two different ids became one shipment
+        b'{"tracking_id": "PKG-\xed\xa0\x80", "status": "pending", "location": {"lat": 1, "lng": 2}}',
+        b'{"tracking_id": "PKG-\xc0\xaf", "status": "pending", "location": {"lat": 1, "lng": 2}}',  # overlong "/"
+        b'{"tracking_id": "PKG-\xe9", "status": "pending", "location": {"lat": 1, "lng": 2}}',  # Latin-1
+        b'{"tracking_id": "PKG-\xf4\x90\x80\x80", "status": "pending", "location": {"lat": 1, "lng": 2}}',  # > U+10FFFF
+        VALID.decode().encode("utf-16"),  # with its BOM
+        VALID.decode().encode("utf-16-le"),  # without: json.loads(bytes) guessed it and passed the model
+        VALID.decode().encode("utf-32"),
+    ],
+    ids=["surrogate", "overlong", "latin-1", "beyond-unicode", "utf-16", "utf-16-le", "utf-32"],
+)
+def test_a_body_that_is_not_utf8_is_400_and_never_reaches_the_function(
+    gateway: Gateway, echo: InProcessFunction, body: bytes
+) -> None:
+    # GIVEN a signed POST whose body is not UTF-8  # WHEN handled
+    answer = gateway.handle(request("POST", "/track", body))
+    # THEN API Gateway's validator answer, and the function never runs: nothing stored, nothing rewritten
+    assert (answer.status, json.loads(answer.body)) == (400, {"message": "Invalid request body"})
+    assert dict(answer.headers)["x-amzn-ErrorType"] == "BadRequestException"
+    assert calls(echo) == []
+
+
+def test_valid_utf8_beyond_ascii_reaches_the_function_unchanged(gateway: Gateway, echo: InProcessFunction) -> None:
+    body = json.dumps({"tracking_id": "PKG-é-\U0001f4e6", "status": "pending", "location": {"lat": 1, "lng": 2}},
+                      ensure_ascii=False).encode("utf-8")  # fmt: skip
+    assert gateway.handle(request("POST", "/track", body)).status == 201
+    assert calls(echo)[0][0]["body"] == body.decode("utf-8")
+
+
+def test_an_idempotency_key_header_reaches_the_function_as_sent(gateway: Gateway, echo: InProcessFunction) -> None:
+    # GIVEN a signed POST with an Idempotency-Key (signed like any other header)  # WHEN handled
+    answer = gateway.handle(request("POST", "/track", VALID, extra={"Idempotency-Key": "order-42-attempt"}))
+    # THEN the model check passes it and the handler sees it, as API Gateway's proxy event carries it
+    assert answer.status == 201
+    (event, _), = calls(echo)
+    assert event["headers"]["Idempotency-Key"] == "order-42-attempt"
+    assert event["multiValueHeaders"]["Idempotency-Key"] == ["order-42-attempt"]
+
+
+def test_a_route_without_a_body_model_refuses_a_non_utf8_body_too_after_its_parameters(
+    gateway: Gateway, echo: InProcessFunction
+) -> None:
+    # GIVEN GET /status (no body model) carrying a body that is not UTF-8
+    refused = gateway.handle(request("GET", "/status?tracking_id=PKG-1", b"\xff\xfe"))
+    # THEN 400 all the same (the event could only carry it rewritten), but a missing parameter is said first
+    missing = gateway.handle(request("GET", "/status", b"\xff\xfe"))
+    assert (refused.status, json.loads(refused.body)) == (400, {"message": "Invalid request body"})
+    assert json.loads(missing.body) == {"message": "Missing required request parameters: [tracking_id]"}
+    assert calls(echo) == []

@@ -15,7 +15,13 @@ from collections.abc import Iterator
 import pytest
 
 from scripts.local.gateway.gateway import HttpRequest, HttpResponse
-from scripts.local.gateway.server import HEADER_LIMIT, PAYLOAD_LIMIT, LocalApiServer, configure_server_logging
+from scripts.local.gateway.server import (
+    HEADER_LIMIT,
+    PAYLOAD_LIMIT,
+    LocalApiServer,
+    StopReport,
+    configure_server_logging,
+)
 
 
 class EchoGateway:
@@ -88,6 +94,32 @@ def status_and_json(received: bytes) -> tuple[bytes, object]:
 def still_serving(server: LocalApiServer) -> bool:
     received = exchange(server, b"GET /dev/status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     return received.startswith(b"HTTP/1.1 200")
+
+
+def post_in_progress(server: LocalApiServer) -> socket.socket:
+    """A connection whose POST the server has received in full (and is answering)."""
+    conn = socket.create_connection(server.server_address[:2], timeout=5)
+    conn.sendall(b"POST /dev/track HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nok")
+    time.sleep(0.1)
+    return conn
+
+
+def stop_in_background(server: LocalApiServer, grace: float) -> tuple[threading.Thread, list[StopReport]]:
+    """Start the server's shutdown in a thread; its report lands in the list."""
+    reports: list[StopReport] = []
+    stopping = threading.Thread(target=lambda: reports.append(server.shutdown(grace=grace)))
+    stopping.start()
+    time.sleep(0.1)
+    return stopping, reports
+
+
+def read_until_closed(conn: socket.socket) -> bytes:
+    """Everything the server sends on CONN until it closes it."""
+    received = b""
+    while chunk := conn.recv(4096):
+        received += chunk
+    conn.close()
+    return received
 
 
 def test_chunked_body_reaches_the_gateway_and_the_connection_stays_in_step(served) -> None:
@@ -349,27 +381,20 @@ def test_idle_and_half_sent_connections_are_closed(server_log: io.StringIO) -> N
 
 def test_shutdown_finishes_requests_in_progress_and_refuses_new_connections(server_log: io.StringIO) -> None:
     # GIVEN a request in progress (its answer takes 0.5 s)
-    gateway = EchoGateway(delay_s=0.5)
-    server = serve(gateway)
-    conn = socket.create_connection(server.server_address, timeout=5)
-    conn.sendall(b"POST /dev/track HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nok")
-    time.sleep(0.1)
+    server = serve(EchoGateway(delay_s=0.5))
+    conn = post_in_progress(server)
     # WHEN the server is shut down with time to spare
-    unanswered: list[int] = []
-    stopping = threading.Thread(target=lambda: unanswered.append(server.shutdown(grace=5)))
-    stopping.start()
-    time.sleep(0.1)
+    stopping, unanswered = stop_in_background(server, grace=5)
     # THEN new connections are refused at once
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(server.server_address, timeout=2)
     # AND the request in progress gets its whole answer, and nothing is reported unanswered
-    received = b""
-    while chunk := conn.recv(4096):
-        received += chunk
-    conn.close()
+    received = read_until_closed(conn)
     stopping.join(10)
     assert received.startswith(b"HTTP/1.1 200") and received.endswith(b"\r\n\r\nok")
-    assert unanswered == [0]
+    # AND it says the connection closes after it (no further request on it)
+    assert b"\r\nConnection: close\r\n" in received.partition(b"\r\n\r\n")[0] + b"\r\n"
+    assert unanswered == [StopReport()]
 
 
 def test_shutdown_counts_what_the_grace_period_cut_short(server_log: io.StringIO) -> None:
@@ -380,6 +405,63 @@ def test_shutdown_counts_what_the_grace_period_cut_short(server_log: io.StringIO
         conn.sendall(b"GET /dev/status HTTP/1.1\r\nHost: x\r\n\r\n")
         time.sleep(0.2)
         # WHEN the server is shut down with 0.3 s of grace
-        unanswered = server.shutdown(grace=0.3)
-    # THEN it says one request went unanswered
-    assert unanswered == 1
+        report = server.shutdown(grace=0.3)
+    # THEN it says one request went unanswered, still in the function (a GET: nothing stored)
+    assert report == StopReport(unanswered=1, stored=0, in_function=1)
+
+
+def test_after_the_stop_begins_an_old_keep_alive_connection_gets_503_and_nothing_is_processed(
+    server_log: io.StringIO,
+) -> None:
+    # GIVEN a keep-alive connection that has been served once, and a POST in progress on another
+    gateway = EchoGateway(delay_s=0.5)
+    server = serve(gateway)
+    host, port = server.server_address
+    kept = http.client.HTTPConnection(host, port, timeout=5)
+    kept.request("GET", "/dev/status")
+    first = kept.getresponse()
+    assert (first.status, first.getheader("Connection"), first.read()) == (200, None, b"")
+    busy = post_in_progress(server)
+    # WHEN the stop begins and a new request arrives on the old keep-alive connection
+    stopping, reports = stop_in_background(server, grace=5)
+    started = time.monotonic()
+    kept.request("POST", "/dev/track", body=b"late")
+    refused = kept.getresponse()
+    # THEN it is refused at once, unprocessed, in API Gateway's JSON shape, and the connection closes
+    assert (refused.status, json.loads(refused.read())) == (
+        503, {"message": "Service Unavailable: the local API is stopping; this request was not processed"})
+    assert refused.getheader("Connection") == "close" and time.monotonic() - started < 0.4
+    kept.close()
+    # AND the POST in progress is finished and answered, its connection closing after it
+    received = read_until_closed(busy)
+    stopping.join(10)
+    assert received.startswith(b"HTTP/1.1 200") and b"Connection: close" in received
+    assert [r.body for r in gateway.requests] == [b"", b"ok"]  # the late one never reached the gateway
+    assert reports == [StopReport()]
+
+
+class BigAnswerGateway(EchoGateway):
+    """Answers a POST with 200 and 64 MB: more than the socket and waitress's buffers hold."""
+
+    def handle(self, request: HttpRequest) -> HttpResponse:
+        self.requests.append(request)
+        return HttpResponse(200, (("Content-Type", "application/octet-stream"),), b"x" * (64 * 1024 * 1024))
+
+
+def test_a_stored_update_whose_answer_the_stop_cuts_off_is_counted_and_logged_as_such(server_log: io.StringIO) -> None:
+    # GIVEN a POST the gateway answered 200 (stored), to a client that does not read its answer
+    gateway = BigAnswerGateway()
+    server = serve(gateway)
+    with socket.create_connection(server.server_address, timeout=5) as conn:
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        conn.sendall(b"POST /dev/track HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nok")
+        time.sleep(0.5)
+        # WHEN the server stops with 0.3 s of grace
+        report = server.shutdown(grace=0.3)
+    # THEN the report counts it as stored but unanswered (no longer in the function)
+    assert report == StopReport(unanswered=1, stored=1, in_function=0)
+    # AND the log's last word on it says so: the 200 handed to the connection was never all sent
+    lines = [line for line in server_log.getvalue().splitlines() if line.startswith("POST /dev/track")]
+    assert lines[-1].startswith("POST /dev/track 200 ")
+    assert lines[-1].endswith(": stored, but the answer was not delivered (the server stopped before all of it "
+                              "was sent); a client retry stores it again unless it carries an Idempotency-Key")  # fmt: skip

@@ -91,17 +91,57 @@ def test_the_running_interpreter_is_used_when_it_is_the_runtime_version(tmp_path
 def test_none_found_is_a_usage_error_saying_how_to_get_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # GIVEN no python3.13 anywhere (and not running one)
+    # GIVEN no python3.13 anywhere (and not running one; no pyenv either: its root is empty)
     monkeypatch.setattr(interpreter.sys, "version_info", (3, 99, 0))
     # WHEN searching THEN exit 2 with one line naming the ways out
     with pytest.raises(UsageError) as error:
-        find_interpreter(search_path=str(tmp_path))
+        find_interpreter(search_path=str(tmp_path), pyenv_root=str(tmp_path))
     assert error.value.exit_code == 2
     assert str(error.value) == (
         "no CPython 3.13 found to compile the bytecode for the Lambda runtime: install one "
         "(actions/setup-python, pyenv install 3.13, your package manager) and put python3.13 on "
         "PATH, or pass --python PATH, or build without bytecode with --no-bytecode"
     )
+    # AND the tests' skip reason says the same without the command's flags
+    assert error.value.reason(command_line=False) == (
+        "no CPython 3.13 found to compile the bytecode for the Lambda runtime: install one "
+        "(actions/setup-python, pyenv install 3.13, your package manager) and put python3.13 on PATH"
+    )
+
+
+def test_a_skipped_shim_is_named_and_pyenvs_own_install_is_the_advice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN pyenv's shim for python3.13 (3.13 not selected: it fails), an old python3.13, and
+    # pyenv's own 3.13.0 install, not on PATH
+    monkeypatch.setattr(interpreter.sys, "version_info", (3, 99, 0))
+    shim = tmp_path / "shims" / "python3.13"
+    shim.parent.mkdir()
+    shim.write_text("#!/bin/sh\necho 'pyenv: python3.13: command not found' >&2\necho more >&2\nexit 127\n")
+    shim.chmod(0o755)
+    old = fake_python(tmp_path / "old", "python3.13", "cpython 3.12 cb0d0d0a")
+    installed = fake_python(tmp_path / "pyenv" / "versions" / "3.13.0" / "bin", "python3.13", "cpython 3.13 f30d0d0a")
+    path = os.pathsep.join([str(shim.parent), str(old.parent)])
+    # WHEN searching
+    with pytest.raises(UsageError) as error:
+        find_interpreter(search_path=path, pyenv_root=str(tmp_path / "pyenv"))
+    # THEN one line: what was skipped and why, and advice that works beside a virtualenv
+    skipped = f"; skipped {shim} (exit 127: pyenv: python3.13: command not found), {old} (is CPython 3.12)"
+    link = (f"link just that file into a folder ahead of pyenv's shims on PATH (e.g. ln -s {installed} "
+            "~/.local/bin/), not pyenv's whole bin folder, which would hide the virtualenv's python")
+    head = f"no CPython 3.13 found to compile the bytecode for the Lambda runtime{skipped}: pyenv has {installed}: "
+    assert str(error.value) == f"{head}pass --python {installed}, or {link}, or build without bytecode with --no-bytecode"
+    assert error.value.reason(command_line=False) == head + link
+    # AND the advice works: that interpreter is accepted as --python
+    assert find_interpreter(str(installed)) == Interpreter(str(installed), "3.13", b"\xf3\r\r\n")
+
+
+def test_pyenv_installs_are_that_version_only_sorted_by_name(tmp_path: Path) -> None:
+    for name in ("3.13.1", "3.13.0", "3.12.7", "3.13-dev"):
+        fake_python(tmp_path / "versions" / name / "bin", "python3.13" if name.startswith("3.13") else "python3.12", "x")
+    (tmp_path / "versions" / "3.13.2" / "bin").mkdir(parents=True)  # a broken install: no executable
+    assert interpreter.pyenv_installs("3.13", str(tmp_path)) == [
+        str(tmp_path / "versions" / v / "bin" / "python3.13") for v in ("3.13-dev", "3.13.0", "3.13.1")]
 
 
 def test_an_explicit_python_must_be_the_runtime_version(tmp_path: Path) -> None:

@@ -126,3 +126,24 @@ def test_the_bundle_cache_key_covers_the_lock_the_runtime_and_the_bundle_format(
     lock.write_text(LOCK.replace("2.21.1", "2.21.2"))
     keys.add(deps.cache_key(lock))
     assert len(keys) == 5
+
+
+def test_installing_says_what_it_does_once_then_the_cache_is_silent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # GIVEN a lock, and pip standing in (it installs nothing: the bundle is empty but complete)
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("fastjsonschema==2.21.1 --hash=sha256:" + "0" * 64 + "\n")
+    ran: list[list[str]] = []
+    monkeypatch.setattr(subprocess, "run", lambda args, **_: ran.append(args) or subprocess.CompletedProcess(args, 0, "", ""))
+    said: list[str] = []
+    # WHEN bundled twice
+    first = deps.dependency_dir(requirements, tmp_path / "cache", "svc", say=said.append)
+    second = deps.dependency_dir(requirements, tmp_path / "cache", "svc", say=said.append)
+    # THEN the first run said what it was doing before pip ran (it was silent for seconds), the second nothing
+    assert first == second == tmp_path / "cache" / f"svc-{deps.cache_key(requirements)}"
+    assert len(ran) == 1
+    assert said == [
+        f"svc: installing its locked dependencies ({requirements}) for python3.13 on arm64 into {first}; "
+        "pip may download them (once per lock, then cached)"
+    ]

@@ -70,7 +70,7 @@ def test_package_replaces_an_object_planted_at_the_content_key_and_says_so(
         assert head["ChecksumSHA256"] == sha256_checksum(zips[name].read_bytes())
     # AND the output says replaced, with a warning naming each key and what was found
     assert sorted(line for line in out.splitlines() if line.startswith("s3://")) == sorted(
-        f"s3://artifacts/{key} replaced" for key in keys.values()
+        f"s3://artifacts/{key} (replaced: the object found at this key was not this build)" for key in keys.values()
     )
     planted_sum = sha256_checksum(PLANTED)
     assert sorted(err.splitlines()) == sorted([
@@ -85,7 +85,7 @@ def test_package_replaces_an_object_planted_at_the_content_key_and_says_so(
     versions = s3.list_object_versions(Bucket="artifacts").get("Versions", [])
     assert package.main(args) == 0
     out, err = capsys.readouterr()
-    assert out.count(" exists\n") == 2 and " replaced" not in out and err == ""
+    assert out.count(" (unchanged)\n") == 2 and "replaced" not in out and err == ""
     assert s3.list_object_versions(Bucket="artifacts").get("Versions", []) == versions
 
 

@@ -111,12 +111,13 @@ def test_upload_is_content_addressed_and_skipped_when_the_key_exists(
     second = capsys.readouterr().out
     # THEN the first run uploads each zip under its sha256, the second uploads nothing
     uris = [line.split()[0] for line in first.splitlines() if line.startswith("s3://")]
-    assert len(uris) == 2 and first.count(" uploaded") == 2
+    assert len(uris) == 2 and first.count(" (uploaded)\n") == 2
     for uri in uris:
         key = uri.removeprefix("s3://artifacts/")
         digest = key.removeprefix("code/").removesuffix(".zip")
         assert hashlib.sha256(s3.get_object(Bucket="artifacts", Key=key)["Body"].read()).hexdigest() == digest
-    assert second.count(" exists") == 2 and " uploaded" not in second
+    # (the deploy's word for it: the package said "exists" where the deploy said "(unchanged)")
+    assert second.count(" (unchanged)\n") == 2 and "uploaded" not in second
     assert s3.list_object_versions(Bucket="artifacts").get("Versions", []) == versions_after_first
 
 
