@@ -264,11 +264,11 @@ def rerun_outcome(code: int | None) -> str:
 
 def confirm_unclear(outcome: Run) -> Summary:
     """Re-run each mutant mutmut saw time out alone, without fork, and keep what that shows."""
-    statuses = dict(outcome.status_by_mutant)
-    rerun: dict[str, str] = {}
-    clean_time: dict[tuple[str, ...], float] = {}
     from mutmut.utils.format_utils import mangled_name_from_mutant_name
 
+    statuses = dict(outcome.status_by_mutant)
+    rerun: dict[str, str] = {}
+    clean_time: dict[tuple[str, ...], float] = {}  # the clean run of each set of tests, timed once
     for name in sorted(name for name, status in statuses.items() if status in UNCLEAR):
         function = mangled_name_from_mutant_name(name)
         tests = sorted(outcome.tests_by_function.get(function, ()))
