@@ -64,6 +64,12 @@ def test_config_names_every_missing_variable_in_one_message() -> None:
         NotifierConfig.from_environ({env.FEATURE_FLAGS_PARAM: "/p", env.STATE_TABLE_NAME: "state"})
 
 
+def test_config_takes_a_single_shard() -> None:
+    # GIVEN the smallest listing: one shard per status  THEN it is a valid setting
+    environ = {env.TOPIC_ARN: "arn", env.FEATURE_FLAGS_PARAM: "/p", **STATE_ENV, env.LISTING_SHARDS: "1"}
+    assert NotifierConfig.from_environ(environ).listing_shards == 1
+
+
 @pytest.mark.parametrize("shards", ["0", "-1", "2.5", "two", "١"])
 def test_config_refuses_a_shard_count_that_is_not_a_positive_integer(shards: str) -> None:
     environ = {env.TOPIC_ARN: "arn", env.FEATURE_FLAGS_PARAM: "/p", **STATE_ENV, env.LISTING_SHARDS: shards}
