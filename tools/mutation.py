@@ -1,12 +1,14 @@
-"""Mutation testing of one module against the tests that import it (mutmut 3), run from the repo root:
+"""Mutation testing of one module against the tests that exercise it (mutmut 3), run from the repo root:
 
     python tools/mutation.py functions/tracking/tracking_api/validation.py [--diff] [--fail-under 95]
 
-Prints mutants, killed, survived and the score, then lists the survivors (with their diffs on
---diff). mutmut's own settings are in pyproject.toml's [tool.mutmut]; this runner adds the two
-things that depend on the module: only that file is mutated, and the test selection is the test
-files that import it (--tests replaces it). Every run starts from a fresh `mutants/` directory
-(git-ignored), which stays behind so that `mutmut show NAME` / `mutmut browse` work afterwards.
+Prints the test selection, the test files that reached the module, mutants, killed, survived and the
+score, then lists the survivors (with their diffs on --diff). mutmut's own settings are in
+pyproject.toml's [tool.mutmut]; this runner adds what depends on the module: only that file is
+mutated, the tests are those of the code it belongs to (`BEHAVIOUR_TESTS`; outside those trees the
+test files that import it; --tests replaces either), and a mutant that timed out is re-run alone
+before it may count. Every run starts from a fresh `mutants/` directory (git-ignored), which stays
+behind so that `mutmut show NAME` / `mutmut browse` work afterwards.
 
 Why a runner and not plain `mutmut run`: mutmut names a mutant after its file path
 (functions.tracking.tracking_api.validation.x_parse__mutmut_1) and activates it by comparing that
@@ -20,17 +22,40 @@ from __future__ import annotations
 
 import argparse
 import ast
+import os
 import shutil
+import signal
+import subprocess
 import sys
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 MUTANTS_DIR = Path("mutants")
 TESTS_DIR = Path("tests")
-# Exit codes of a mutant's test run (mutmut's status_by_exit_code), grouped as this report counts them.
-KILLED = ("killed", "timeout", "caught by type check")
-SURVIVED = ("survived", "no tests", "suspicious", "segfault", "skipped", "not checked")
+# The tests that exercise the code of each tree, whatever they import: the handler tests drive
+# tracking_api's storage and listing; the listing's tests project state with the notifier's
+# projection and sharding (a coverage run with test contexts found exactly these). mutmut's stats
+# run records which of them reach each function, and a mutant runs only those.
+BEHAVIOUR_TESTS: dict[str, tuple[str, ...]] = {
+    "functions/tracking/": ("tests/functions/tracking",),
+    "functions/notifier/": (
+        "tests/functions/notifier",
+        "tests/functions/tracking/test_listing.py",
+        "tests/functions/tracking/test_handler_shipments.py",
+        "tests/functions/tracking/test_query_cap.py",
+    ),
+}
+# Exit codes of a mutant's test run (mutmut's status_by_exit_code), grouped as this report counts
+# them. A timeout is never a kill by itself: it is re-run alone first (`confirm_unclear`).
+KILLED = ("killed", "caught by type check", "killed alone")
+# Ran out of CPU or wall time, died of a signal, or pytest stopped early (exit 2): re-run alone.
+UNCLEAR = ("timeout", "segfault", "suspicious", "check was interrupted by user")
+SURVIVED = ("survived", "no tests", "skipped", "not checked", "survived alone", "hung alone", *UNCLEAR)
+# A re-run alone may take this many times its tests' clean run, and at least RERUN_MIN_S seconds.
+RERUN_FACTOR = 5
+RERUN_MIN_S = 30.0
 
 
 def import_root(path: Path) -> Path:
@@ -68,11 +93,31 @@ def importing_tests(module: str, tests_dir: Path = TESTS_DIR) -> list[str]:
     )
 
 
+def behaviour_tests(path: Path, table: Mapping[str, tuple[str, ...]] = BEHAVIOUR_TESTS) -> list[str]:
+    """The tests of the tree `path` belongs to (the longest matching prefix in `table`), or none."""
+    matches = [prefix for prefix in table if path.as_posix().startswith(prefix)]
+    return list(table[max(matches, key=len)]) if matches else []
+
+
+def reaching_files(module: str, tests_by_function: Mapping[str, Iterable[str]]) -> list[str]:
+    """The test files whose tests reached a function of `module` in mutmut's stats run, sorted."""
+    return sorted(
+        {
+            test.partition("::")[0]
+            for function, tests in tests_by_function.items()
+            if function.rpartition(".")[0] == module
+            for test in tests
+        }
+    )
+
+
 @dataclass(frozen=True)
 class Summary:
-    """The outcome of one run: mutant name -> mutmut status."""
+    """The outcome of one run: mutant name -> status (mutmut's, or the re-run's for unclear ones)."""
 
     status_by_mutant: dict[str, str]
+    # The mutants mutmut saw time out (or die of a signal) -> what their re-run alone showed.
+    rerun: dict[str, str] = field(default_factory=dict)
 
     @property
     def killed(self) -> int:
@@ -93,11 +138,18 @@ class Summary:
         return 100.0 * self.killed / total if total else 100.0
 
     def counts(self) -> str:
-        """One line: mutants, killed (of which timed out), survived, score."""
+        """One line: mutants, killed, survived, score."""
         total, survived = len(self.status_by_mutant), len(self.survivors)
-        timeouts = sum(status == "timeout" for status in self.status_by_mutant.values())
-        killed = f"killed {self.killed}" + (f" ({timeouts} timed out)" if timeouts else "")
-        return f"mutants {total}  {killed}  survived {survived}  score {self.score:.1f} %"
+        return f"mutants {total}  killed {self.killed}  survived {survived}  score {self.score:.1f} %"
+
+    def rerun_line(self) -> str:
+        """One line on the mutants that timed out under mutmut and what re-running each alone showed."""
+        outcomes = list(self.rerun.values())
+        return (
+            f"timed out under mutmut {len(outcomes)}: re-run alone, {outcomes.count('killed alone')} failed a test"
+            f" (killed), {outcomes.count('survived alone')} passed (survived),"
+            f" {outcomes.count('hung alone')} hung again (not killed)"
+        )
 
     def survivor_line(self, name: str) -> str:
         """A survivor's name, with its status when it is not plainly 'survived' (e.g. 'no tests')."""
@@ -123,11 +175,31 @@ def _name_mutants_by_import_path() -> None:
         module.get_mutant_name = get_mutant_name
 
 
-def run(target: Path, tests: Iterable[str], jobs: int) -> Summary:
-    """Mutate `target` alone, run mutmut against `tests`, and return the statuses it recorded."""
+@dataclass(frozen=True)
+class Run:
+    """What one mutmut run recorded: each mutant's status and the tests that reached each function."""
+
+    status_by_mutant: dict[str, str]
+    tests_by_function: dict[str, set[str]]
+
+
+def forks_from_a_server() -> bool:
+    """Whether mutmut forks each mutant from a server that has only collected the tests.
+
+    Forked from the process that ran them (mutmut's default), a mutant inherits their thread pools
+    without the threads and can wait forever on a future: a timeout that looks like a kill.
+    """
+    from mutmut.configuration import ProcessIsolation, config
+
+    return config().process_isolation is ProcessIsolation.FORKSERVER
+
+
+def run(target: Path, tests: Iterable[str], jobs: int) -> Run:
+    """Mutate `target` alone, run mutmut against `tests`, and return what it recorded."""
     import mutmut.__main__ as mutmut_main
     from mutmut.configuration import config
     from mutmut.mutation.data import SourceFileMutationData
+    from mutmut.state import state
     from mutmut.stats import status_by_exit_code
 
     _name_mutants_by_import_path()
@@ -142,7 +214,74 @@ def run(target: Path, tests: Iterable[str], jobs: int) -> Summary:
             raise
     data = SourceFileMutationData(path=target)
     data.load()
-    return Summary({name: status_by_exit_code[code] for name, code in data.exit_code_by_key.items()})
+    return Run(
+        status_by_mutant={name: status_by_exit_code[code] for name, code in data.exit_code_by_key.items()},
+        tests_by_function={name: set(tests) for name, tests in state().tests_by_mangled_function_name.items()},
+    )
+
+
+def pytest_command(tests: Iterable[str]) -> list[str]:
+    """A plain pytest run of `tests` inside mutants/, with the arguments mutmut gives each mutant."""
+    from mutmut.configuration import config
+
+    return [
+        sys.executable, "-m", "pytest", "--rootdir=.", "--tb=native", "-x", "-q",
+        "-p", "no:randomly", "-p", "no:random-order", *config().pytest_add_cli_args, *tests,
+    ]  # fmt: skip
+
+
+def run_alone(mutant: str, tests: list[str], limit_s: float | None) -> tuple[int | None, float]:
+    """Run `tests` in a fresh interpreter (no fork) with `mutant` active ("" for none).
+
+    Returns pytest's exit code (None when it ran past `limit_s` and was killed) and the wall time.
+    """
+    env = {**os.environ, "MUTANT_UNDER_TEST": mutant}
+    start = time.monotonic()
+    # Its own session, so that a hung run is killed with every process it started.
+    with subprocess.Popen(
+        pytest_command(tests),
+        cwd=MUTANTS_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    ) as process:
+        try:
+            code: int | None = process.wait(timeout=limit_s)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            code = None
+    return code, time.monotonic() - start
+
+
+def rerun_outcome(code: int | None) -> str:
+    """The status a re-run alone earns: only a test that failed (pytest exit 1) is a kill."""
+    if code is None:
+        return "hung alone"
+    return "killed alone" if code == 1 else "survived alone"
+
+
+def confirm_unclear(outcome: Run) -> Summary:
+    """Re-run each mutant mutmut saw time out alone, without fork, and keep what that shows."""
+    from mutmut.utils.format_utils import mangled_name_from_mutant_name
+
+    statuses = dict(outcome.status_by_mutant)
+    rerun: dict[str, str] = {}
+    clean_time: dict[tuple[str, ...], float] = {}  # the clean run of each set of tests, timed once
+    for name in sorted(name for name, status in statuses.items() if status in UNCLEAR):
+        function = mangled_name_from_mutant_name(name)
+        tests = sorted(outcome.tests_by_function.get(function, ()))
+        if not tests:
+            continue
+        key = tuple(tests)
+        if key not in clean_time:
+            code, clean_time[key] = run_alone("", tests, None)
+            if code != 0:
+                raise SystemExit(f"mutation: the tests reaching {function} fail without a mutant (exit {code})")
+        code, _ = run_alone(name, tests, max(RERUN_MIN_S, RERUN_FACTOR * clean_time[key]))
+        rerun[name] = statuses[name] = rerun_outcome(code)
+    return Summary(statuses, rerun)
 
 
 def diff(mutant: str, target: Path) -> str:
@@ -153,10 +292,13 @@ def diff(mutant: str, target: Path) -> str:
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="Mutation testing of one module against the tests that import it.")
+    parser = argparse.ArgumentParser(description="Mutation testing of one module against the tests that exercise it.")
     parser.add_argument("module", type=Path, help="the .py file to mutate, relative to the repo root")
     parser.add_argument(
-        "--tests", nargs="+", metavar="PATH", help="pytest selection (default: the test files importing it)"
+        "--tests",
+        nargs="+",
+        metavar="PATH",
+        help="pytest selection (default: the tests of the module's tree, else the test files importing it)",
     )
     parser.add_argument("--diff", action="store_true", help="print each survivor's diff")
     parser.add_argument("--jobs", type=int, default=2, help="mutants tested in parallel (default 2)")
@@ -172,13 +314,20 @@ def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> i
         print(f"mutation: {target} is not a .py file relative to the repo root", file=sys.stderr)
         return 2
     module = module_name(target)
-    tests = args.tests or importing_tests(module)
+    tests = args.tests or behaviour_tests(target) or importing_tests(module)
     if not tests:
         print(f"mutation: no test file imports {module}; name them with --tests", file=sys.stderr)
         return 2
-    summary = run(target, tests, args.jobs)
+    if not forks_from_a_server():
+        print('mutation: pyproject.toml must set process_isolation = "forkserver" in [tool.mutmut]', file=sys.stderr)
+        return 2
+    outcome = run(target, tests, args.jobs)
+    summary = confirm_unclear(outcome)
     out(f"{target} ({module}) against {' '.join(tests)}")
+    out(f"reached by {' '.join(reaching_files(module, outcome.tests_by_function)) or 'no test'}")
     out(summary.counts())
+    if summary.rerun:
+        out(summary.rerun_line())
     if summary.survivors:
         out("survivors:")
     for name in summary.survivors:

@@ -221,3 +221,30 @@ def test_an_unreadable_insert_is_skipped_not_retried(handler: ModuleType, stack:
     assert deliver(handler, record) == {"batchItemFailures": []}
     assert stack.states() == {}
     assert any(line.get("reason") == reason for line in logs())
+
+
+@pytest.mark.parametrize(
+    ("returned", "arrival"),
+    [
+        ({}, Arrival.STALE),
+        ({"Item": {"tracking_id": {"S": "PKG-1"}}}, Arrival.STALE),
+        ({"Item": {"timestamp": {"N": str(T0)}}}, Arrival.DUPLICATE),
+        ({"Item": {"timestamp": {"N": str(T0 + 1)}}}, Arrival.STALE),
+    ],
+    ids=["without the stored item", "without its timestamp", "the same update", "a newer one"],
+)
+def test_a_refused_write_is_stale_unless_the_stored_item_says_otherwise(returned, arrival) -> None:
+    # GIVEN DynamoDB refusing the write on its condition, with or without the stored item (an SDK
+    # may drop what ReturnValuesOnConditionCheckFailure returned)
+    import boto3
+    from botocore.stub import Stubber
+
+    client = boto3.client("dynamodb")
+    image = insert("PKG-1", T0, "in_transit", 1)["dynamodb"]["NewImage"]
+    with Stubber(client) as stub:
+        stub.add_client_error(
+            "put_item", service_error_code="ConditionalCheckFailedException", http_status_code=400, modeled_fields=returned
+        )
+        # WHEN the update is applied  THEN the refusal is classified from what came back
+        assert projection.Projection(STATE_TABLE_NAME, 2).apply(image, client) is arrival
+        stub.assert_no_pending_responses()

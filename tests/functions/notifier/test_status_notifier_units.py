@@ -40,6 +40,9 @@ def test_config_defaults_and_parsing() -> None:
 
     # THEN NOTIFY_STATUSES defaults to delivered and failed, and a list is split and trimmed
     assert (config.state_table_name, config.listing_shards) == ("state", 16)
+    assert (config.topic_arn, config.feature_flags_param) == ("arn:aws:sns:us-east-1:123456789012:t", "/p")
+    # AND without ENVIRONMENT the subjects carry no environment prefix
+    assert config.environment == ""
     assert config.notify_statuses == parse_statuses(env.DEFAULT_NOTIFY_STATUSES) == NOTIFY
     assert parse_statuses(" pending ,,in_transit ") == {"pending", "in_transit"}
     assert parse_statuses("") == frozenset()
@@ -54,6 +57,17 @@ def test_config_names_a_missing_variable(missing: str) -> None:
     # WHEN / THEN reading the settings fails, naming it
     with pytest.raises(ConfigError, match=missing):
         NotifierConfig.from_environ(environ)
+
+
+def test_config_names_every_missing_variable_in_one_message() -> None:
+    with pytest.raises(ConfigError, match="^missing environment variable\\(s\\): TOPIC_ARN, LISTING_SHARDS$"):
+        NotifierConfig.from_environ({env.FEATURE_FLAGS_PARAM: "/p", env.STATE_TABLE_NAME: "state"})
+
+
+def test_config_takes_a_single_shard() -> None:
+    # GIVEN the smallest listing: one shard per status  THEN it is a valid setting
+    environ = {env.TOPIC_ARN: "arn", env.FEATURE_FLAGS_PARAM: "/p", **STATE_ENV, env.LISTING_SHARDS: "1"}
+    assert NotifierConfig.from_environ(environ).listing_shards == 1
 
 
 @pytest.mark.parametrize("shards", ["0", "-1", "2.5", "two", "١"])
@@ -89,14 +103,15 @@ def test_notification_read_from_a_delivered_insert() -> None:
 @pytest.mark.parametrize(
     ("image_change", "reason"),
     [
-        (lambda image: image.pop("location"), "location"),
-        (lambda image: image["location"]["M"].pop("lng"), "location.lng"),
-        (lambda image: image.__setitem__("timestamp", {"N": "1764321345123.5"}), "timestamp"),
-        (lambda image: image.__setitem__("timestamp", {"BOOL": True}), "timestamp"),
-        (lambda image: image.__setitem__("tracking_id", {"S": ""}), "tracking_id"),
-        (lambda image: image.__setitem__("tracking_id", {"N": "7"}), "tracking_id"),
-        (lambda image: image.__setitem__("location", {"S": "somewhere"}), "location"),
-        (lambda image: image.__setitem__("location", {"Q": "not a DynamoDB type"}), "DynamoDB JSON"),
+        (lambda image: image.pop("location"), "location is missing or not a map"),
+        (lambda image: image["location"]["M"].pop("lng"), "location.lng is missing or not a number"),
+        (lambda image: image["location"]["M"].__setitem__("lat", {"N": "Infinity"}), "location.lat is not a finite number"),
+        (lambda image: image.__setitem__("timestamp", {"N": "1764321345123.5"}), "timestamp is not an integer"),
+        (lambda image: image.__setitem__("timestamp", {"BOOL": True}), "timestamp is missing or not a number"),
+        (lambda image: image.__setitem__("tracking_id", {"S": ""}), "tracking_id is missing or not a non-empty string"),
+        (lambda image: image.__setitem__("tracking_id", {"N": "7"}), "tracking_id is missing or not a non-empty string"),
+        (lambda image: image.__setitem__("location", {"S": "somewhere"}), "location is missing or not a map"),
+        (lambda image: image.__setitem__("location", {"Q": "not a DynamoDB type"}), "NewImage is not valid DynamoDB JSON: .+"),
     ],
 )
 def test_malformed_notifiable_record_is_reported(image_change, reason: str) -> None:
@@ -104,8 +119,8 @@ def test_malformed_notifiable_record_is_reported(image_change, reason: str) -> N
     raw = first_record("insert_delivered")
     image_change(raw["dynamodb"]["NewImage"])
 
-    # WHEN / THEN reading it raises MalformedRecord saying what is wrong
-    with pytest.raises(MalformedRecord, match=reason):
+    # WHEN / THEN reading it raises MalformedRecord saying exactly what is wrong
+    with pytest.raises(MalformedRecord, match=f"^{reason}$"):
         notification_for(DynamoDBRecord(raw), NOTIFY)
 
 
@@ -116,7 +131,7 @@ def test_insert_without_new_image_is_malformed() -> None:
     raw["dynamodb"]["StreamViewType"] = "KEYS_ONLY"
 
     # WHEN / THEN it cannot be told apart from a notifiable one, so it is malformed
-    with pytest.raises(MalformedRecord, match="NewImage"):
+    with pytest.raises(MalformedRecord, match="^INSERT without a NewImage: the stream must include new images$"):
         notification_for(DynamoDBRecord(raw), NOTIFY)
 
 

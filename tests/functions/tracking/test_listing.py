@@ -60,37 +60,67 @@ def _valid() -> str:
     return listing_token.encode("pending", (TOP, 5))
 
 
-@pytest.mark.parametrize(
-    "token",
-    [
-        "",
-        "!!!!",
-        _valid() + "=",  # padding is never written
-        _valid() + "A",  # one character too many
-        _valid()[:-1],  # one too few
-        _valid()[:-1] + chr(ord(_valid()[-1]) + 1),  # the spare bits of the last character set
-        listing_token.encode("pending", (TOP, 5, 6)),  # minted for three shards
-        listing_token.encode("pending", (TOP,)),  # minted for one
-        base64.urlsafe_b64encode(bytes((2, 2, 7)) + b"pending" + bytes(28)).rstrip(b"=").decode(),  # version 2
-        base64.urlsafe_b64encode(bytes((1, 2, 2)) + b"\xff\xfe" + bytes(28)).rstrip(b"=").decode(),  # not UTF-8
-        base64.urlsafe_b64encode(b"\x01\x02").rstrip(b"=").decode(),  # too short for a header
-        "WyJUUkstMSIsMTcwMDAwMDAwMDAwMF0",  # a GET /status token
-        "A" * (listing_token.MAX_TOKEN_CHARS + 1),
-    ],
-)
-def test_anything_encode_did_not_write_is_refused(token: str) -> None:
+# Built inside the test, not while collecting: mutmut mutates only what runs inside a test, so a
+# token made by `encode` in a parametrize argument would always be made by the original.
+REFUSED_TOKENS = {
+    "empty": lambda: "",
+    "not base64url": lambda: "!!!!",
+    "padding is never written": lambda: _valid() + "=",
+    "one character too many": lambda: _valid() + "A",
+    "one too few": lambda: _valid()[:-1],
+    "the spare bits of the last character set": lambda: _valid()[:-1] + chr(ord(_valid()[-1]) + 1),
+    "one character past a multiple of 4, which base64 refuses": lambda: "AAAAA",
+    "not ASCII": lambda: _valid()[:-1] + "é",
+    "standard base64's / for _": lambda: _valid().replace("_", "/"),
+    "a character base64 skips": lambda: _valid()[:8] + "." + _valid()[8:],
+    "minted for three shards": lambda: listing_token.encode("pending", (TOP, 5, 6)),
+    "minted for one": lambda: listing_token.encode("pending", (TOP,)),
+    "version 2": lambda: base64.urlsafe_b64encode(bytes((2, 2, 7)) + b"pending" + bytes(28)).rstrip(b"=").decode(),
+    "not UTF-8": lambda: base64.urlsafe_b64encode(bytes((1, 2, 2)) + b"\xff\xfe" + bytes(28)).rstrip(b"=").decode(),
+    "too short for a header": lambda: base64.urlsafe_b64encode(b"\x01\x02").rstrip(b"=").decode(),
+    "a GET /status token": lambda: "WyJUUkstMSIsMTcwMDAwMDAwMDAwMF0",
+    "too long": lambda: "A" * (listing_token.MAX_TOKEN_CHARS + 1),
+}
+
+
+@pytest.mark.parametrize("make_token", REFUSED_TOKENS.values(), ids=REFUSED_TOKENS.keys())
+def test_anything_encode_did_not_write_is_refused(make_token) -> None:
+    with pytest.raises(InvalidRequest, match=f"^{INVALID}$"):
+        listing_token.decode(make_token(), "pending", 2)
+
+
+@pytest.mark.parametrize("token", [None, 5, b"AQICAAAA", ["AQICAAAA"]], ids=["None", "int", "bytes", "list"])
+def test_a_token_that_is_not_a_string_is_refused(token) -> None:
     with pytest.raises(InvalidRequest, match=f"^{INVALID}$"):
         listing_token.decode(token, "pending", 2)
 
 
+LIMITS = "^a token holds 1..255 shards and a status of at most 255 bytes$"
+
+
 def test_encode_refuses_what_a_token_cannot_hold() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=LIMITS):
         listing_token.encode("pending", ())
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=LIMITS):
         listing_token.encode("pending", (TOP,) * 256)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=LIMITS):
         listing_token.encode("p" * 256, (TOP,))
     assert listing_token.decode(listing_token.encode("p" * 255, (TOP,) * 255), "p" * 255, 255) == (TOP,) * 255
+
+
+def test_a_single_shard_listing_has_tokens() -> None:
+    # GIVEN dev's one shard  THEN its positions make a token and come back from it
+    token = listing_token.encode("pending", (5,))
+    assert listing_token.decode(token, "pending", 1) == (5,)
+
+
+def test_a_token_ending_in_x_keeps_it() -> None:
+    # GIVEN a token whose bytes are a multiple of 3 (no padding) and whose last 6 bits are 23 ("X")
+    raw = bytes((1, 1, 1)) + b"a" + (23).to_bytes(14, "big")
+    # THEN only padding is stripped: the X is the token's, and it decodes
+    token = listing_token.encode("a", (23,))
+    assert token == base64.urlsafe_b64encode(raw).decode() and token.endswith("X")
+    assert listing_token.decode(token, "a", 1) == (23,)
 
 
 # --- the merge ------------------------------------------------------------------------------
@@ -157,6 +187,19 @@ def test_a_shard_cut_short_by_the_1mb_cap_holds_back_older_items_of_other_shards
     # THEN nothing older than A2 is listed yet; the next page resumes both shards where they stopped
     assert ids(page) == ["A3", "B2", "A2"]
     assert page.positions == (a[1]["listing_rank"], b[0]["listing_rank"])
+
+
+def test_the_cutoff_is_the_last_item_of_the_cut_shard_that_stopped_highest() -> None:
+    # GIVEN two shards cut short after three items each, the first stopping higher (at A1, 12)
+    a = [entry("A3", 30), entry("A2", 20), entry("A1", 12)]
+    b = [entry("B3", 28), entry("B2", 14), entry("B1", 6)]
+    c = [entry("C2", 13), entry("C1", 2)]
+    answers = {0: ShardAnswer(a, more=True), 1: ShardAnswer(b, more=True), 2: ShardAnswer(c, more=False)}
+    # WHEN merged with room for everything
+    page = listing.merge((TOP, TOP, TOP), answers, limit=10)
+    # THEN everything down to A1 is listed and nothing below it (B1, C1 wait: shard 0 may hide more)
+    assert ids(page) == ["A3", "B3", "A2", "B2", "C2", "A1"]
+    assert page.positions == (a[2]["listing_rank"], b[1]["listing_rank"], c[0]["listing_rank"])
 
 
 def test_same_millisecond_updates_are_ordered_by_rank_not_lost() -> None:
