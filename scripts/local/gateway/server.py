@@ -322,10 +322,26 @@ class LocalApiServer:
             stored=sum(1 for request in pending if request.stored),
             in_function=sum(1 for request in pending if request.progress == "in-function"),
         )
-        self._in_loop(lambda: wasyncore.close_all(self._map))  # the loop ends with its map
+        self._in_loop(self._close_connections)  # the loop ends with its map
         self._server.task_dispatcher.shutdown(timeout=1)
         self._thread.join(5)
+        if not self._thread.is_alive():  # only with the loop gone is its wake-up pipe closed, here alone
+            self._server.trigger.close()
         return report
+
+    def _close_connections(self) -> None:
+        """In the loop: close every connection and empty the map, which ends the loop.
+
+        The trigger (waitress's wake-up pipe) leaves the map but stays open: pull_trigger queues
+        this action, then writes the wake-up byte, and the loop, awake already, may run the action
+        between the two. Closed here, the write would hit a closed descriptor (EBADF) or, once the
+        number is reused, another server's pipe or socket.
+        """
+        trigger = self._server.trigger
+        try:
+            wasyncore.close_all({fd: channel for fd, channel in self._map.items() if channel is not trigger})
+        finally:
+            self._map.clear()
 
     def _app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         # waitress calls this once the whole request has arrived; one log line per request,

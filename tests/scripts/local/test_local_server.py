@@ -465,3 +465,24 @@ def test_a_stored_update_whose_answer_the_stop_cuts_off_is_counted_and_logged_as
     assert lines[-1].startswith("POST /dev/track 200 ")
     assert lines[-1].endswith(": stored, but the answer was not delivered (the server stopped before all of it "
                               "was sent); a client retry stores it again unless it carries an Idempotency-Key")  # fmt: skip
+
+
+def test_shutdown_survives_the_loop_running_its_stop_before_the_wake_up_is_written(server_log: io.StringIO) -> None:
+    # GIVEN a server whose loop thread runs a queued stop action before the thread that queued it
+    # writes its wake-up byte (waitress's pull_trigger queues, then writes: the loop may be awake already)
+    server = serve(EchoGateway())
+    trigger = server._server.trigger
+    write = trigger._physical_pull
+
+    def wake_then_let_the_loop_run_it_first() -> None:
+        write()
+        deadline = time.monotonic() + 5
+        while trigger.thunks and time.monotonic() < deadline:
+            time.sleep(0.01)
+        write()  # the queuing thread's own write, now after the loop ran the action
+
+    trigger._physical_pull = wake_then_let_the_loop_run_it_first
+    # WHEN it stops  # THEN the stop completes (no EBADF from a wake-up pipe the stop closed under it)
+    assert server.shutdown(grace=1) == StopReport()
+    # AND the loop is gone and the wake-up pipe is closed once, after it
+    assert not server._thread.is_alive() and trigger._closed and server._map == {}
