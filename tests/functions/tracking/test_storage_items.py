@@ -25,9 +25,11 @@ def test_created_at_is_the_timestamps_utc_instant_to_the_millisecond(stack) -> N
 def test_a_store_made_without_an_environment_writes_none(stack) -> None:
     # GIVEN a store made with the defaults  WHEN an update is stored
     storage.TrackingStore(stack.dynamodb, stack.table_name).put_update(UPDATE)
-    # THEN the item carries no environment attribute, and no metadata it was not given
+    # THEN the item carries no environment attribute, and no metadata it was not given (its
+    # write id, a 32-digit hex string, is how a retried write recognises itself: issue 19)
     (item,) = stack.items()
-    assert set(item) == {"tracking_id", "timestamp", "status", "location", "created_at"}
+    assert set(item) == {"tracking_id", "timestamp", "status", "location", "created_at", storage.WRITE_ID_ATTRIBUTE}
+    assert len(item[storage.WRITE_ID_ATTRIBUTE]["S"]) == 32 and int(item[storage.WRITE_ID_ATTRIBUTE]["S"], 16) >= 0
 
 
 def test_failed_writes_and_reads_say_which_call_failed(stack) -> None:
