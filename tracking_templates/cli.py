@@ -15,6 +15,9 @@ from .settings import Settings, SettingsError, settings_for
 FORMATS = ("json", "yaml", "mermaid", "openapi")
 DEFAULT_ENV, DEFAULT_FORMAT = "dev", "json"
 PROG = "python -m tracking_templates"
+# The imports render() needs beyond the standard library (setup.cfg's install_requires).
+_RUNTIME_DEPENDENCIES = frozenset(("troposphere", "awacs", "yaml"))
+INSTALL_COMMAND = "python -m pip install -c constraints.txt -e ."
 
 
 class _Parser(argparse.ArgumentParser):
@@ -82,7 +85,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.print_settings:
         output = settings_file.dumps(args.env, config)
     else:
-        output = render(args.env, args.format, settings)
+        try:
+            output = render(args.env, args.format, settings)
+        except ModuleNotFoundError as error:
+            if error.name not in _RUNTIME_DEPENDENCIES:
+                raise
+            # Run from a checkout before the README's first command: one line, not a traceback.
+            print(f"{PROG}: error: {error.name} is not installed; install the project first: "
+                  f"{INSTALL_COMMAND}", file=sys.stderr)
+            return 2
     if args.output is None:
         try:
             sys.stdout.write(output)

@@ -154,3 +154,27 @@ def test_a_regular_install_generates_the_template_without_a_checkout(tmp_path: P
     # THEN it reads the function sources setup.cfg installed, and prints the checkout's template
     assert installed.returncode == 0, installed.stderr[-2000:]
     assert installed.stdout == _run("--env", "prod").stdout
+
+
+def test_without_troposphere_installed_it_says_how_to_install_in_one_line() -> None:
+    # GIVEN a checkout whose interpreter cannot import troposphere (the README's first command not run)
+    hide = (
+        "import sys, runpy\n"
+        "class Hidden:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'troposphere' or name.startswith('troposphere.'):\n"
+        "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
+        "sys.meta_path.insert(0, Hidden())\n"
+        "sys.argv = ['tracking_templates']\n"
+        "runpy.run_module('tracking_templates', run_name='__main__')\n"
+    )
+    # WHEN the generator runs
+    result = subprocess.run([sys.executable, "-c", hide], capture_output=True, text=True,
+                            cwd=REPO_ROOT, check=False, timeout=60)
+    # THEN it exits 2 with one line naming the package and the install command, and writes no template
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        "python -m tracking_templates: error: troposphere is not installed; install the project first: "
+        "python -m pip install -c constraints.txt -e .\n"
+    )
