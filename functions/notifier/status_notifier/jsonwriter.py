@@ -25,7 +25,7 @@ def _number(value: Decimal) -> int | float | None:
     return approximation if Decimal(repr(approximation)) == value else None
 
 
-def dumps(value: Any) -> str:
+def dumps(value: Any, *, sort_keys: bool = False) -> str:
     """Compact JSON of a response body: Decimals as plain numbers with exactly their digits."""
     inexact: list[str] = []
     marker = f"\x00{secrets.token_hex(8)}:"  # no string in value can hold it but by chance
@@ -43,7 +43,7 @@ def dumps(value: Any) -> str:
             return [convert(child) for child in item]
         return item
 
-    text = json.dumps(convert(value), separators=(",", ":"), allow_nan=False)
+    text = json.dumps(convert(value), separators=(",", ":"), allow_nan=False, sort_keys=sort_keys)
     if not inexact:
         return text
     # The markers left json.dumps as "\u0000<hex>:<n>" strings; put each number's digits there.

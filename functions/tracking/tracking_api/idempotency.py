@@ -53,14 +53,6 @@ def key_from(headers: Mapping[str, str] | None, multi_value_headers: Mapping[str
     return key
 
 
-def _canonical(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {name: _canonical(value[name]) for name in sorted(value)}
-    if isinstance(value, list):
-        return [_canonical(item) for item in value]
-    return value
-
-
 def fingerprint(update: TrackingUpdate) -> str:
     """The update as canonical JSON: equal for equal updates however the body was spelled."""
     body: dict[str, Any] = {
@@ -71,7 +63,7 @@ def fingerprint(update: TrackingUpdate) -> str:
     if update.metadata is not None:
         body["metadata"] = update.metadata
     # jsonio writes every Decimal with its exact digits (1.0 and 1 are one number).
-    return jsonio.dumps(_canonical(body))
+    return jsonio.dumps(body, sort_keys=True)
 
 
 def once(
