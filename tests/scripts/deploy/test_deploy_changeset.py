@@ -32,16 +32,14 @@ from scripts.deploy.template import TEMPLATE_BODY_LIMIT, StackTemplate
 from scripts.errors import DeployTimeout, UsageError
 
 from ..deploy_support import queue_template
-from .test_deploy_stubbed import (  # noqa: F401 - fixtures
+from .stubbed import (
     CHANGE_SET_ID,
     REGION,
     STACK,
     STACK_ID,
     FakeClock,
-    cfn,
     change,
     change_set,
-    clock,
     request,
 )
 

@@ -6,24 +6,21 @@ import io
 import re
 from typing import Any
 
-import pytest
 from botocore.stub import ANY, Stubber
 
 from scripts.console import Console
 from scripts.deploy.changeset import ChangeSet, ResourceChange
 from scripts.deploy.deployer import Deployer, DeployResult, Polling
 
-from .test_deploy_stubbed import (  # noqa: F401 - fixtures
+from .stubbed import (
     CHANGE_SET_ID,
     EXECUTE_PARAMS,
     NOW,
     STACK,
     STACK_ID,
     FakeClock,
-    cfn,
     change,
     change_set,
-    clock,
     event,
     expect_update_change_set,
     request,

@@ -9,7 +9,7 @@ from botocore.stub import Stubber
 
 from scripts.deploy.events import EventStream, StackEvent
 
-from .test_deploy_stubbed import STACK, STACK_ID, cfn, event  # noqa: F401
+from .stubbed import STACK, STACK_ID, event
 
 ROOT = "AWS::CloudFormation::Stack"
 

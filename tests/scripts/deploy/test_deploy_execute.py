@@ -16,14 +16,12 @@ from scripts.deploy.execute import StackFailed, delete_stack, execute, wait_stac
 from scripts.deploy.stack import StackInfo
 from scripts.errors import DeployError, DeployTimeout
 
-from .test_deploy_stubbed import (  # noqa: F401 - fixtures
+from .stubbed import (
     CHANGE_SET_ID,
     EXECUTE_PARAMS,
     STACK,
     STACK_ID,
     FakeClock,
-    cfn,
-    clock,
     event,
     stack,
 )

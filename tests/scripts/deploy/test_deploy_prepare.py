@@ -14,7 +14,7 @@ from scripts.deploy.prepare import prepare
 from scripts.deploy.stack import StackInfo
 from scripts.errors import DeployError
 
-from .test_deploy_stubbed import STACK, STACK_ID, FakeClock, cfn, clock, event, request, stack  # noqa: F401
+from .stubbed import STACK, STACK_ID, FakeClock, event, request, stack
 
 UPDATABLE = ["CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE",
              "IMPORT_ROLLBACK_COMPLETE"]  # fmt: skip

@@ -17,7 +17,7 @@ from scripts.deploy.protection import ALLOW_ALL_POLICY, stack_policy
 from scripts.deploy.template import StackTemplate
 from scripts.errors import DeployError, ReplacementRefused, UsageError
 
-from .test_deploy_stubbed import (  # noqa: F401 - fixtures
+from .stubbed import (
     ACCOUNT,
     CHANGE_SET_ID,
     EXECUTE_PARAMS,
@@ -25,11 +25,8 @@ from .test_deploy_stubbed import (  # noqa: F401 - fixtures
     STACK,
     STACK_ID,
     FakeClock,
-    cfn,
     change,
     change_set,
-    clock,
-    deployer,
     event,
     expect_update_change_set,
     request,

@@ -13,7 +13,7 @@ from scripts.console import Console
 from scripts.deploy.context import Context
 from scripts.deploy.stack import StackInfo, describe_stack, find_stack, physical_id, stacks_named
 
-from .test_deploy_stubbed import NOW, STACK, STACK_ID, FakeClock, cfn, clock, stack  # noqa: F401
+from .stubbed import NOW, STACK, STACK_ID, FakeClock, stack
 
 
 def _context(client: Any, out: io.StringIO | None = None) -> Context:

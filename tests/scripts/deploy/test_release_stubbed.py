@@ -26,7 +26,7 @@ from scripts.deploy.release import (
 from scripts.deploy.template import StackTemplate
 from scripts.errors import DeployError
 
-from .test_deploy_stubbed import (
+from .stubbed import (
     ACCOUNT, CHANGE_SET_ID, EXECUTE_PARAMS, NOW, REGION, STACK, STACK_ID, FakeClock, change, change_set, event,
     expect_update_change_set, stack,
 )  # fmt: skip
